@@ -1,0 +1,22 @@
+rule optimize:
+    input:
+        checkpoint=experiment_model,
+        dataset=experiment_dataset,
+    output:
+        queries="results/opt/{experiment}/seed{seed}/queries.csv",
+        arrays="results/opt/{experiment}/seed{seed}/queries.npz",
+        info="results/opt/{experiment}/seed{seed}/run.json",
+    log:
+        "logs/optimize/{experiment}/seed{seed}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    params:
+        spec=experiment_spec,
+        seed=lambda wildcards: int(wildcards.seed),
+        device=config["device"],
+    script:
+        "../workflow_scripts/optimize.py"

@@ -1,0 +1,121 @@
+rule plot_comparison:
+    input:
+        comparison_run_files,
+    output:
+        report(
+            "results/figures/comparisons/{comparison}.png",
+            caption="../report/comparison.rst",
+            category="Optimisation",
+            subcategory="Comparisons",
+            labels={"comparison": "{comparison}"},
+        ),
+    log:
+        "logs/plot_comparison/{comparison}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        runs=comparison_runs,
+        labels=lambda wildcards: config["comparisons"][wildcards.comparison]["labels"],
+        title=lambda wildcards: config["comparisons"][wildcards.comparison].get(
+            "title", wildcards.comparison
+        ),
+        top_k=PLOTS["top_k"],
+        pdf=PLOTS["pdf"],
+    script:
+        "../workflow_scripts/plot_comparison.py"
+
+
+rule plot_best_images:
+    input:
+        lambda wildcards: run_files(wildcards.experiment, "queries.npz"),
+    output:
+        report(
+            "results/figures/experiments/{experiment}/best_images.png",
+            caption="../report/best_images.rst",
+            category="Optimisation",
+            subcategory="Best images",
+            labels={"experiment": "{experiment}"},
+        ),
+    log:
+        "logs/plot_best_images/{experiment}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        n=PLOTS["n_best_images"],
+    script:
+        "../workflow_scripts/plot_best_images.py"
+
+
+rule plot_latent_snapshots:
+    input:
+        "results/opt/{experiment}/seed{seed}/queries.npz",
+    output:
+        report(
+            "results/figures/experiments/{experiment}/latent_snapshots_seed{seed}.png",
+            caption="../report/latent_snapshots.rst",
+            category="Optimisation",
+            subcategory="Latent snapshots",
+            labels={"experiment": "{experiment}", "seed": "{seed}"},
+        ),
+    log:
+        "logs/plot_latent_snapshots/{experiment}/seed{seed}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        max_panels=PLOTS["snapshot_panels"],
+    script:
+        "../workflow_scripts/plot_latent_snapshots.py"
+
+
+rule plot_weight_distribution:
+    input:
+        "data/processed/{dataset}.npz",
+    output:
+        report(
+            "results/figures/datasets/{dataset}/weight_distribution.png",
+            caption="../report/weight_distribution.rst",
+            category="Data",
+            labels={"dataset": "{dataset}"},
+        ),
+    log:
+        "logs/plot_weight_distribution/{dataset}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        k_values=weight_k_values,
+    script:
+        "../workflow_scripts/plot_weight_distribution.py"
+
+
+rule plot_training:
+    input:
+        "results/models/{model}/train_log.csv",
+    output:
+        report(
+            "results/figures/models/{model}/training.png",
+            caption="../report/training.rst",
+            category="Models",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "losses"},
+        ),
+    log:
+        "logs/plot_training/{model}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../workflow_scripts/plot_training.py"

@@ -1,0 +1,26 @@
+rule pretrain:
+    input:
+        dataset=model_dataset,
+    output:
+        checkpoint="results/models/{model}/model.pt",
+        train_log="results/models/{model}/train_log.csv",
+        figure=report(
+            "results/models/{model}/samples.png",
+            caption="../report/samples.rst",
+            category="Models",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "samples"},
+        ),
+    log:
+        "logs/pretrain/{model}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    params:
+        spec=model_spec,
+        device=config["device"],
+    script:
+        "../workflow_scripts/pretrain.py"

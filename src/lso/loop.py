@@ -1,0 +1,382 @@
+"""The weighted-retraining loop (Tripp et al. 2020; the thesis's ``opt_mnist_*`` scripts).
+
+Each iteration: retrain the generative model on rank-weighted data, fit the validity
+constraint to the new latent space, ask the optimiser for ``r`` new latent points, decode and
+score them with the black box, append them to the data and recompute the weights. The state
+is saved after every iteration, so a killed run resumes where it stopped and, on CPU, ends
+with exactly the queries an uninterrupted run makes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lso.constraints import build_constraint
+from lso.models.base import LatentModel
+from lso.optimizers.grid import GridOptimizer, Proposal, image_keys, latent_grid
+from lso.training import FitSettings, fit
+from lso.utils import InputError, atomic_path
+from lso.weighting import compute_weights, fb_keep_mask
+
+logger = logging.getLogger(__name__)
+
+QUERY_COLUMNS = [
+    "query",
+    "iteration",
+    "score",
+    "best_so_far",
+    "model_version",
+    "seconds",
+    "log_density",
+]
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """Every tunable of one optimisation run; also the identity of its resumable state."""
+
+    budget: int
+    retrain_every: float
+    retrain_epochs: float
+    initial_retrain_epochs: float
+    batch_size: int
+    lr: float
+    weighting: dict[str, Any]
+    constraint: dict[str, Any]
+    optimizer: dict[str, Any]
+    seed: int
+    snapshot_grid_len: int = 17
+    snapshot_bounds: float = 4.0
+
+    def __post_init__(self) -> None:
+        if self.budget < 1:
+            raise InputError(f"budget must be a positive integer, got {self.budget}")
+        if not (
+            self.retrain_every >= 1
+            and (math.isinf(self.retrain_every) or float(self.retrain_every).is_integer())
+        ):
+            raise InputError(
+                f"retrain_every must be an integer >= 1 or .inf, got {self.retrain_every}"
+            )
+        if self.retrain_epochs <= 0 or self.initial_retrain_epochs < 0:
+            raise InputError(
+                "retrain_epochs must be > 0 and initial_retrain_epochs >= 0, got "
+                f"{self.retrain_epochs} and {self.initial_retrain_epochs}"
+            )
+
+    @property
+    def queries_per_iteration(self) -> int:
+        return int(min(self.retrain_every, self.budget))
+
+
+@dataclass
+class LoopState:
+    """Everything needed to continue a run: saved after every iteration."""
+
+    iteration: int
+    data_images: torch.Tensor  # uint8 (N, 28, 28), pixel * 255
+    data_scores: torch.Tensor  # float64 (N,)
+    model_state: dict[str, torch.Tensor]
+    rows: list[dict[str, float]] = field(default_factory=list)
+    latents: list[list[float]] = field(default_factory=list)
+    images: list[torch.Tensor] = field(default_factory=list)
+    snapshots: list[torch.Tensor] = field(default_factory=list)
+    snapshot_iterations: list[int] = field(default_factory=list)
+    n_retrainings: int = 0
+    oracle_evaluations: int = 0
+    elapsed: float = 0.0
+    stalled: int = 0
+    rng: dict[str, Any] = field(default_factory=dict)
+
+
+def _to_uint8(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(np.rint(np.asarray(images, dtype=np.float32) * 255)).to(torch.uint8)
+
+
+def _rng_state(generator: torch.Generator) -> dict[str, torch.Tensor]:
+    return {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+
+
+def _restore_rng(state: dict[str, torch.Tensor], generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["generator"])
+
+
+def save_state(path: Path, state: LoopState, fingerprint: str) -> None:
+    """Write the state atomically; ``fingerprint`` ties it to the run's settings and inputs."""
+    with atomic_path(path) as tmp:
+        torch.save({"fingerprint": fingerprint, **asdict(state)}, tmp)
+
+
+def load_state(path: Path, fingerprint: str) -> LoopState | None:
+    """The saved state if it belongs to this run; a state from other settings is ignored."""
+    if not path.is_file():
+        return None
+    try:
+        payload = torch.load(path, weights_only=True)
+    except Exception as error:  # a corrupt state is not worth dying for: start over
+        logger.warning("ignoring unreadable resume state %s: %s", path, error)
+        return None
+    if payload.pop("fingerprint", None) != fingerprint:
+        logger.warning("ignoring resume state %s: it was written for other settings", path)
+        return None
+    return LoopState(**payload)
+
+
+class WeightedRetrainingRun:
+    """One run (experiment x seed) of weighted-retraining latent space optimisation."""
+
+    def __init__(
+        self,
+        model: LatentModel,
+        dataset: dict[str, np.ndarray],
+        settings: LoopSettings,
+        objective: Callable[[np.ndarray], np.ndarray],
+        *,
+        device: torch.device,
+        state_path: Path,
+        fingerprint: str,
+    ) -> None:
+        self.model = model.to(device)
+        self.model.finish_schedules()
+        self.settings = settings
+        self.objective = objective
+        self.device = device
+        self.state_path = state_path
+        self.fingerprint = fingerprint
+        self.val_images = torch.as_tensor(dataset["val_images"], device=device)
+        self.optimizer = _build_optimizer(settings.optimizer)
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        torch.manual_seed(settings.seed)
+        resumed = load_state(state_path, fingerprint)
+        if resumed is not None:
+            logger.info("resuming from %s after iteration %d", state_path, resumed.iteration - 1)
+            self.model.load_state_dict(resumed.model_state)
+            _restore_rng(resumed.rng, self.generator)
+            self.state = resumed
+        else:
+            self.state = LoopState(
+                iteration=0,
+                data_images=_to_uint8(dataset["train_images"]),
+                data_scores=torch.as_tensor(dataset["train_scores"], dtype=torch.float64),
+                model_state={},
+            )
+        self.known = self._known_images(dataset["train_images"])
+
+    def _known_images(self, initial_images: np.ndarray) -> set[bytes]:
+        """Images never to query again: the initial data, everything queried, the data now."""
+        known = set(image_keys(initial_images))
+        known.update(image_keys(self.state.data_images.numpy() / 255.0))
+        if self.state.images:
+            known.update(image_keys(torch.stack(self.state.images).numpy() / 255.0))
+        return known
+
+    @property
+    def n_queries(self) -> int:
+        return len(self.state.rows)
+
+    def run(self, on_iteration_end: Callable[[int], None] | None = None) -> None:
+        """Iterate until the budget is spent (or the optimiser runs out of new points)."""
+        while self.n_queries < self.settings.budget and not self._gave_up():
+            self._iteration_start = time.perf_counter()
+            self._iteration()
+            self.state.elapsed += time.perf_counter() - self._iteration_start
+            self.state.iteration += 1
+            self.state.model_state = self.model.state_dict()
+            self.state.rng = _rng_state(self.generator)
+            save_state(self.state_path, self.state, self.fingerprint)
+            if on_iteration_end is not None:
+                on_iteration_end(self.state.iteration - 1)
+
+    def _gave_up(self) -> bool:
+        """Stop when the optimiser finds nothing new and retraining cannot change that."""
+        never_retrains = math.isinf(self.settings.retrain_every) and self.state.iteration > 0
+        return self.state.stalled >= 3 or (never_retrains and self.state.stalled > 0)
+
+    def _iteration(self) -> None:
+        t = self.state.iteration
+        epochs = self.settings.initial_retrain_epochs if t == 0 else self.settings.retrain_epochs
+        if t == 0 or not math.isinf(self.settings.retrain_every):
+            self._retrain(epochs, t)
+        if self.model.latent_dim == 2:
+            self._snapshot(t)
+        proposal = self._propose()
+        if len(proposal.latents) == 0:
+            self.state.stalled += 1
+            logger.warning("iteration %d: the optimiser found no new valid point", t)
+            return
+        self.state.stalled = 0
+        self._record(proposal)
+
+    def _data_tensor(self) -> torch.Tensor:
+        return self.state.data_images.to(self.device, torch.float32) / 255.0
+
+    def _retrain(self, epochs: float, t: int) -> None:
+        if epochs <= 0:
+            return
+        weights = compute_weights(self.state.data_scores.numpy(), **self._weighting())
+        settings = FitSettings(
+            epochs=epochs, batch_size=self.settings.batch_size, lr=self.settings.lr
+        )
+        log = fit(
+            self.model,
+            self._data_tensor(),
+            settings,
+            generator=self.generator,
+            weights=weights,
+            val_images=self.val_images,
+            description=f"retrain {t}",
+        )
+        self.state.n_retrainings += 1
+        logger.info(
+            "iteration %d: retrained %.2f epochs, final train loss %.3f",
+            t,
+            epochs,
+            log.loc[log.split == "train", "loss"].iloc[-1],
+        )
+
+    def _weighting(self) -> dict[str, Any]:
+        params = dict(self.settings.weighting)
+        return {"kind": params.pop("type"), **params}
+
+    def _propose(self) -> Proposal:
+        spec = self.settings.constraint
+        constraint = build_constraint(
+            spec["type"],
+            self.model,
+            self._data_tensor(),
+            threshold=spec.get("threshold"),
+            n_components=spec.get("n_components", 10),
+            seed=self.settings.seed + self.state.iteration,
+        )
+        n = min(self.settings.queries_per_iteration, self.settings.budget - self.n_queries)
+        proposal = self.optimizer.propose(
+            self.model,
+            n,
+            objective=self.objective,
+            constraint=constraint,
+            known=self.known,
+            device=self.device,
+        )
+        self.state.oracle_evaluations += proposal.oracle_evaluations
+        return proposal
+
+    def _record(self, proposal: Proposal) -> None:
+        scores = self.objective(proposal.images)
+        best = max((row["best_so_far"] for row in self.state.rows[-1:]), default=-np.inf)
+        for z, image, score, log_density in zip(
+            proposal.latents, proposal.images, scores, proposal.log_density, strict=True
+        ):
+            best = max(best, float(score))
+            self.state.rows.append(
+                {
+                    "query": self.n_queries + 1,
+                    "iteration": self.state.iteration,
+                    "score": float(score),
+                    "best_so_far": best,
+                    "model_version": self.state.n_retrainings,
+                    "seconds": self.state.elapsed + time.perf_counter() - self._iteration_start,
+                    "log_density": float(log_density),
+                }
+            )
+            self.state.latents.append([float(v) for v in z])
+            self.state.images.append(_to_uint8(image))
+        self.known.update(image_keys(proposal.images))
+        self._append(proposal.images, scores)
+        logger.info(
+            "iteration %d: %d queries so far, best %.4f", self.state.iteration, self.n_queries, best
+        )
+
+    def _append(self, images: np.ndarray, scores: np.ndarray) -> None:
+        """Add the scored queries to the training data (FB replaces the oldest data instead)."""
+        new_images, new_scores = _to_uint8(images), torch.as_tensor(scores, dtype=torch.float64)
+        data_images, data_scores = self.state.data_images, self.state.data_scores
+        if self.settings.weighting["type"] == "fb":
+            keep = torch.as_tensor(
+                fb_keep_mask(
+                    np.concatenate([data_scores.numpy(), scores]),
+                    self.settings.weighting["quantile"],
+                )[len(data_scores) :]
+            )
+            new_images, new_scores = new_images[keep], new_scores[keep]
+            data_images, data_scores = (
+                data_images[len(new_scores) :],
+                data_scores[len(new_scores) :],
+            )
+        self.state.data_images = torch.cat([data_images, new_images])
+        self.state.data_scores = torch.cat([data_scores, new_scores])
+
+    def _snapshot(self, t: int) -> None:
+        grid = latent_grid(self.settings.snapshot_bounds, self.settings.snapshot_grid_len)
+        with torch.no_grad():
+            z = torch.as_tensor(grid, dtype=torch.float32, device=self.device)
+            probs = self.model.decode(z).cpu().numpy()
+        self.state.snapshots.append(_to_uint8(probs))
+        self.state.snapshot_iterations.append(t)
+
+    def write_outputs(self, out_dir: Path, info: dict[str, Any]) -> None:
+        """Write ``queries.csv``, ``queries.npz`` and ``run.json``; then drop the resume state."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out_dir / "queries.csv") as tmp:
+            pd.DataFrame(self.state.rows, columns=QUERY_COLUMNS).to_csv(tmp, index=False)
+        arrays = self._arrays()
+        with atomic_path(out_dir / "queries.npz") as tmp:
+            np.savez_compressed(tmp, **arrays)
+        summary = {
+            **info,
+            "wall_seconds": self.state.elapsed,
+            "n_queries": self.n_queries,
+            "n_retrainings": self.state.n_retrainings,
+            "oracle_evaluations": self.state.oracle_evaluations,
+            "budget_spent": self.n_queries == self.settings.budget,
+            "device": str(self.device),
+            "settings": asdict(self.settings),
+        }
+        with atomic_path(out_dir / "run.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2, default=str))
+        self.state_path.unlink(missing_ok=True)
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        d = self.model.latent_dim
+        arrays = {
+            "images": (
+                np.stack([i.numpy() for i in self.state.images]).astype(np.float32) / 255
+                if self.state.images
+                else np.zeros((0, 28, 28), np.float32)
+            ),
+            "latents": np.asarray(self.state.latents, dtype=np.float64).reshape(-1, d),
+            "scores": np.asarray([r["score"] for r in self.state.rows], dtype=np.float64),
+            "iterations": np.asarray([r["iteration"] for r in self.state.rows], dtype=np.int64),
+        }
+        if d == 2 and self.state.snapshots:
+            arrays["snapshot_grid"] = latent_grid(
+                self.settings.snapshot_bounds, self.settings.snapshot_grid_len
+            )
+            arrays["snapshot_images"] = np.stack([s.numpy() for s in self.state.snapshots])
+            arrays["snapshot_iterations"] = np.asarray(self.state.snapshot_iterations, np.int64)
+        return arrays
+
+
+def _build_optimizer(spec: dict[str, Any]) -> GridOptimizer:
+    kind = spec.get("type")
+    if kind == "grid":
+        return GridOptimizer(bounds=float(spec["bounds"]), grid_len=int(spec["grid_len"]))
+    raise InputError(f"optimizer.type {kind!r} is unknown; expected one of ['grid']")
+
+
+def state_path_for(out_dir: str | os.PathLike) -> Path:
+    """Where a run keeps its resume state: beside its outputs, never one of them."""
+    out = Path(out_dir)
+    return out.parent / f".{out.name}.resume.pt"

@@ -1,0 +1,21 @@
+"""Model classes by config name, so configs and checkpoints can say ``type: vae``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lso.models.base import LatentModel
+from lso.models.mnist import BinaryRAE, BinaryVAE
+from lso.utils import InputError
+
+MODEL_CLASSES: dict[str, type[LatentModel]] = {"vae": BinaryVAE, "rae": BinaryRAE}
+
+
+def build_model(kind: str, hparams: dict[str, Any]) -> LatentModel:
+    """Instantiate model ``kind`` with ``hparams``; unknown names or keys fail with the name."""
+    if kind not in MODEL_CLASSES:
+        raise InputError(f"model type {kind!r} is unknown; expected one of {sorted(MODEL_CLASSES)}")
+    try:
+        return MODEL_CLASSES[kind](**hparams)
+    except TypeError as error:
+        raise InputError(f"hyperparameters for model type {kind!r} are invalid: {error}") from error

@@ -1,0 +1,477 @@
+"""Figures for the report: optimisation curves, best images, latent snapshots, training logs.
+
+Every plotting function is pure: it takes arrays or DataFrames and returns a
+:class:`matplotlib.figure.Figure` built without pyplot, so no global figure state leaks between
+calls and nothing depends on a display. Only :func:`save_figure` touches the disk.
+
+Conventions shared by all figures: images are pixel intensities in [0, 1] (``uint8`` arrays are
+read as ×255) shown with ``gray_r``, i.e. dark strokes on white as in print; colours come from
+the colour-blind-friendly ``tab10`` cycle in a fixed order so a setting keeps its colour across
+figures; grid lines are light.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
+
+from lso.results import top_k_curve
+from lso.utils import InputError, atomic_path
+from lso.weighting import rank_weights
+
+PALETTE = tuple(matplotlib.colormaps["tab10"].colors)
+IMAGE_CMAP = "gray_r"
+IMAGE_SIDE = 28
+DPI = 150
+PANEL_INCHES = 4.0
+TILE_INCHES = 0.9
+TOP_FRACTION = 0.1
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, pdf: bool = False) -> None:
+    """Write ``fig`` as PNG at ``path`` (plus a PDF beside it if asked) and close it.
+
+    Writes go through :func:`~lso.utils.atomic_path` so an interrupted job never leaves a
+    truncated image that Snakemake would take for a finished output. The bounding box is fitted
+    to the drawn content because constrained layout can clip titles of fixed-aspect panels
+    (images, latent manifolds). Closing frees the memory of figures that a long report script
+    would otherwise accumulate.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise InputError(f"{target}: figure path must end in .png")
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, dpi=DPI, format="png", bbox_inches="tight")
+    if pdf:
+        with atomic_path(target.with_suffix(".pdf")) as tmp:
+            fig.savefig(tmp, format="pdf", bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_score_curves(
+    curves: dict[str, list[np.ndarray]],
+    top_k: tuple[int, ...] = (1, 10),
+    title: str | None = None,
+) -> Figure:
+    """Top-k best-so-far mean ± std over seeds against queries, one panel per ``k``.
+
+    Seeds of one setting can stop after different numbers of queries (e.g. a time limit); the
+    band is drawn over their common prefix only, so the mean never mixes different seed sets,
+    and the legend says when a setting was cut short.
+    """
+    if not curves:
+        raise ValueError("curves is empty; expected at least one setting")
+    fig = _new_figure((PANEL_INCHES * 1.3 * len(top_k), PANEL_INCHES))
+    for index, k in enumerate(top_k):
+        ax = fig.add_subplot(1, len(top_k), index + 1)
+        for colour, (label, seed_scores) in zip(_colours(), curves.items(), strict=False):
+            _draw_seed_band(ax, label, seed_scores, k, colour)
+        _style_axes(ax, f"top-{k}", "queries", f"top-{k} mean score")
+        ax.legend(fontsize="small")
+    _set_title(fig, title)
+    return fig
+
+
+def plot_best_images(
+    images: np.ndarray,
+    scores: np.ndarray,
+    n: int = 16,
+    ncols: int = 8,
+    title: str | None = None,
+) -> Figure:
+    """The ``n`` best distinct images, highest score first, each titled with its score.
+
+    Optimisers often re-query the same point; showing duplicates would hide how diverse the
+    good solutions are, so exact repeats are dropped (the earliest query of a tie is kept).
+    """
+    images = _check_images(images, "images")
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (len(images),):
+        raise ValueError(f"scores has shape {scores.shape}, expected ({len(images)},)")
+    chosen = _best_unique(images, scores, n)
+    nrows = math.ceil(len(chosen) / ncols) if chosen else 1
+    fig = _new_figure((TILE_INCHES * ncols, (TILE_INCHES + 0.25) * nrows))
+    _image_panels(fig, images[chosen], nrows, ncols, [f"{scores[i]:.3f}" for i in chosen])
+    _set_title(fig, title)
+    return fig
+
+
+def tile_grid(images: np.ndarray, grid_len: int) -> np.ndarray:
+    """Tile decoded grid images into one picture whose x axis is z1 and whose y axis is z2.
+
+    ``images[g]`` is the decoding of grid point ``g`` of the row-major grid with z1 varying
+    slowest (``meshgrid(a, a, indexing="ij")``). In the picture z1 grows to the right and z2
+    grows *upwards*, so row 0 of the picture (its top) holds the largest z2, matching
+    ``imshow``'s default ``origin="upper"`` with an ``extent`` in latent coordinates.
+    """
+    images = np.asarray(images)
+    side = images.shape[-1]
+    if images.shape != (grid_len * grid_len, side, side):
+        raise ValueError(
+            f"images has shape {images.shape}, expected ({grid_len * grid_len}, H, H) "
+            f"for grid_len={grid_len}"
+        )
+    by_z1_z2 = images.reshape(grid_len, grid_len, side, side)
+    by_row_col = by_z1_z2.transpose(1, 0, 2, 3)[::-1]  # [z2 from top, z1 from left]
+    return by_row_col.transpose(0, 2, 1, 3).reshape(grid_len * side, grid_len * side)
+
+
+def plot_manifold(
+    grid_images: np.ndarray,
+    grid_len: int,
+    bounds: tuple[float, float],
+    title: str | None = None,
+) -> Figure:
+    """Decoded 2-D latent manifold, in latent coordinates; grid points span ``bounds`` per axis."""
+    axis_values = np.linspace(bounds[0], bounds[1], grid_len)
+    fig = _new_figure((PANEL_INCHES * 1.5, PANEL_INCHES * 1.5))
+    ax = fig.add_subplot()
+    _show_manifold(ax, _as_unit(grid_images), axis_values, axis_values)
+    _style_axes(ax, title, "$z_1$", "$z_2$")
+    return fig
+
+
+def plot_latent_snapshots(
+    grid: np.ndarray,
+    snapshot_images: np.ndarray,
+    snapshot_iterations: np.ndarray,
+    latents: np.ndarray,
+    iterations: np.ndarray,
+    max_panels: int = 6,
+) -> Figure:
+    """How the decoded manifold and the queried points evolve over retraining iterations.
+
+    Up to ``max_panels`` snapshots, evenly spaced and always including the first and last, are
+    shown. Each overlays the queries proposed before that iteration and highlights those
+    proposed at it, i.e. the ones the pictured model produced. Points outside the grid widen the
+    axes instead of being hidden, so none are silently dropped.
+    """
+    z1_values, z2_values = _grid_axes(np.asarray(grid, dtype=np.float64))
+    snapshot_images = np.asarray(snapshot_images)
+    snapshot_iterations = np.asarray(snapshot_iterations)
+    latents, iterations = _check_latents(latents, iterations)
+    if len(snapshot_images) != len(snapshot_iterations) or not len(snapshot_iterations):
+        raise ValueError("need one snapshot_iterations entry per snapshot, and one snapshot")
+    chosen = _spread_indices(len(snapshot_iterations), max_panels)
+    ncols = min(3, len(chosen))
+    nrows = math.ceil(len(chosen) / ncols)
+    fig = _new_figure((PANEL_INCHES * ncols, PANEL_INCHES * nrows))
+    for panel, index in enumerate(chosen):
+        ax = fig.add_subplot(nrows, ncols, panel + 1)
+        iteration = int(snapshot_iterations[index])
+        _show_manifold(ax, _as_unit(snapshot_images[index]), z1_values, z2_values)
+        _overlay_queries(ax, latents, iterations, iteration)
+        _style_axes(ax, f"iteration {iteration}", "$z_1$", "$z_2$")
+        if panel == 0:
+            ax.legend(fontsize="small", loc="upper right")
+    return fig
+
+
+def plot_weight_distribution(scores: np.ndarray, k_values: list[float], bins: int = 40) -> Figure:
+    """Score histograms of the training set, unweighted and rank-weighted for each ``k``.
+
+    Shows how strongly each ``k`` tilts retraining towards high scores; the legend gives the
+    share of the total weight that falls on the top 10 % of points (10 % when unweighted).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 1 or not len(scores):
+        raise ValueError(f"scores must be a non-empty 1-D array, got shape {scores.shape}")
+    edges = np.histogram_bin_edges(scores, bins=bins)
+    fig = _new_figure((PANEL_INCHES * 1.5, PANEL_INCHES))
+    ax = fig.add_subplot()
+    uniform = np.ones_like(scores)
+    ax.hist(
+        scores,
+        bins=edges,
+        density=True,
+        color="0.8",
+        label=f"unweighted (top 10%: {_top_mass(scores, uniform):.1%})",
+    )
+    for colour, k in zip(_colours(), k_values, strict=False):
+        weights = rank_weights(scores, k)
+        label = f"{_format_k(k)} (top 10%: {_top_mass(scores, weights):.1%})"
+        ax.hist(
+            scores,
+            bins=edges,
+            weights=weights,
+            density=True,
+            histtype="step",
+            linewidth=1.5,
+            color=colour,
+            label=label,
+        )
+    _style_axes(ax, "training-set weights", "score", "density")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_training_log(log: pd.DataFrame) -> Figure:
+    """Train and validation loss against step, plus the other loss terms in a second panel.
+
+    Validation rows are logged once per epoch, so they are drawn with markers to tell them from
+    the dense training curve. A panel switches to a log scale when all its values are
+    positive, because VAE losses fall by orders of magnitude in the first epochs.
+    """
+    missing = [column for column in ("step", "split", "loss") if column not in log.columns]
+    if missing:
+        raise ValueError(f"training log lacks column(s) {', '.join(missing)}")
+    terms = [
+        column
+        for column in log.columns
+        if column not in ("step", "epoch", "split", "loss")
+        and pd.api.types.is_numeric_dtype(log[column])
+        and log[column].notna().any()
+    ]
+    ncols = 2 if terms else 1
+    fig = _new_figure((PANEL_INCHES * 1.3 * ncols, PANEL_INCHES))
+    ax = fig.add_subplot(1, ncols, 1)
+    _draw_log_columns(ax, log, ["loss"])
+    _style_axes(ax, "loss", "step", "loss")
+    if terms:
+        ax = fig.add_subplot(1, ncols, 2)
+        _draw_log_columns(ax, log, terms)
+        _style_axes(ax, "loss terms", "step", "value")
+    return fig
+
+
+def plot_image_grid(images: np.ndarray, nrows: int, ncols: int, title: str | None = None) -> Figure:
+    """The first ``nrows × ncols`` images (fewer if fewer are given), e.g. prior samples."""
+    images = _check_images(images, "images")[: nrows * ncols]
+    fig = _new_figure((TILE_INCHES * ncols, TILE_INCHES * nrows))
+    _image_panels(fig, images, nrows, ncols)
+    _set_title(fig, title)
+    return fig
+
+
+def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, n: int = 10) -> Figure:
+    """The first ``n`` originals (top row) above their reconstructions (bottom row)."""
+    originals = _check_images(originals, "originals")
+    reconstructions = _check_images(reconstructions, "reconstructions")
+    if originals.shape != reconstructions.shape:
+        raise ValueError(
+            f"originals {originals.shape} and reconstructions {reconstructions.shape} differ"
+        )
+    n = min(n, len(originals))
+    fig = _new_figure((TILE_INCHES * n, TILE_INCHES * 2 + 0.3))
+    _image_panels(fig, np.concatenate([originals[:n], reconstructions[:n]]), 2, n)
+    fig.axes[0].set_ylabel("original", fontsize="small")
+    fig.axes[n].set_ylabel("reconstruction", fontsize="small")
+    return fig
+
+
+def plot_model_overview(
+    originals: np.ndarray,
+    reconstructions: np.ndarray,
+    manifold_images: np.ndarray,
+    grid_len: int,
+    bounds: float,
+) -> Figure:
+    """Reconstructions above the decoded manifold: what a 2-D model learned, at a glance."""
+    originals, reconstructions = _check_images(originals, "originals"), _check_images(
+        reconstructions, "reconstructions"
+    )
+    n = min(len(originals), len(reconstructions))
+    fig = _new_figure((max(TILE_INCHES * n, PANEL_INCHES * 1.5), PANEL_INCHES * 1.5 + 2.0))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 3.0])
+    _image_panels(top, np.concatenate([originals[:n], reconstructions[:n]]), 2, n)
+    top.axes[0].set_ylabel("original", fontsize="small")
+    top.axes[n].set_ylabel("recon.", fontsize="small")
+    axis_values = np.linspace(-bounds, bounds, grid_len)
+    ax = bottom.add_subplot()
+    _show_manifold(ax, _as_unit(manifold_images), axis_values, axis_values)
+    _style_axes(ax, "decoded manifold", "$z_1$", "$z_2$")
+    return fig
+
+
+def _new_figure(size: tuple[float, float]) -> Figure:
+    """A pyplot-free figure: no global state, no display needed, laid out without overlaps."""
+    return Figure(figsize=size, layout="constrained")
+
+
+def _colours() -> list[tuple[float, float, float]]:
+    """The palette repeated enough for any number of settings, in a fixed order."""
+    return list(PALETTE) * 10
+
+
+def _style_axes(ax: Axes, title: str | None, xlabel: str, ylabel: str) -> None:
+    if title:
+        ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3, linewidth=0.5)
+
+
+def _set_title(fig: Figure, title: str | None) -> None:
+    if title:
+        fig.suptitle(title)
+
+
+def _draw_seed_band(
+    ax: Axes, label: str, seed_scores: list[np.ndarray], k: int, colour: tuple
+) -> None:
+    """Mean line and ±1 sample-std band of one setting's top-k curves over its seeds."""
+    if not seed_scores:
+        raise ValueError(f"setting {label!r} has no seeds")
+    length = min(len(scores) for scores in seed_scores)
+    stacked = np.stack([top_k_curve(scores, k)[:length] for scores in seed_scores])
+    queries = np.arange(1, length + 1)
+    mean = stacked.mean(axis=0)
+    note = f"n={len(seed_scores)}"
+    if any(len(scores) > length for scores in seed_scores):
+        note += f", first {length} queries"
+    ax.plot(queries, mean, color=colour, label=f"{label} ({note})")
+    if len(seed_scores) > 1:
+        std = stacked.std(axis=0, ddof=1)
+        ax.fill_between(queries, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
+
+
+def _best_unique(images: np.ndarray, scores: np.ndarray, n: int) -> list[int]:
+    chosen: list[int] = []
+    seen: set[bytes] = set()
+    for index in np.argsort(-scores, kind="stable"):
+        key = images[index].tobytes()
+        if key not in seen:
+            seen.add(key)
+            chosen.append(int(index))
+            if len(chosen) == n:
+                break
+    return chosen
+
+
+def _image_panels(
+    fig: Figure | SubFigure,
+    images: np.ndarray,
+    nrows: int,
+    ncols: int,
+    titles: list[str] | None = None,
+) -> None:
+    """One axes per image, so a figure's axes count equals the images it shows."""
+    for index, image in enumerate(_as_unit(images)):
+        ax = fig.add_subplot(nrows, ncols, index + 1)
+        ax.imshow(image, cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[index], fontsize="small")
+
+
+def _check_images(images: np.ndarray, name: str) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"{name} must have shape (N, H, W), got {images.shape}")
+    return images
+
+
+def _as_unit(images: np.ndarray) -> np.ndarray:
+    """Pixel intensities in [0, 1]; snapshots are stored as ``uint8`` ×255 to save space."""
+    images = np.asarray(images)
+    if np.issubdtype(images.dtype, np.integer):
+        return images.astype(np.float32) / 255.0
+    return images
+
+
+def _grid_axes(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis coordinates of a regular grid, checking the z1-slowest row-major order.
+
+    A grid in the other order would still tile without error but show a transposed
+    manifold, so the order is verified rather than assumed.
+    """
+    grid_len = math.isqrt(len(grid))
+    if grid.ndim != 2 or grid.shape[1] != 2 or grid_len * grid_len != len(grid):
+        raise ValueError(f"grid must have shape (L*L, 2), got {grid.shape}")
+    cube = grid.reshape(grid_len, grid_len, 2)
+    z1_values, z2_values = cube[:, 0, 0], cube[0, :, 1]
+    regular = np.allclose(cube[:, :, 0], z1_values[:, None]) and np.allclose(
+        cube[:, :, 1], z2_values[None, :]
+    )
+    increasing = np.all(np.diff(z1_values) > 0) and np.all(np.diff(z2_values) > 0)
+    if not (regular and increasing):
+        raise ValueError(
+            "grid must be meshgrid(a, b, indexing='ij') flattened row-major, a and b increasing"
+        )
+    return z1_values, z2_values
+
+
+def _show_manifold(
+    ax: Axes, grid_images: np.ndarray, z1_values: np.ndarray, z2_values: np.ndarray
+) -> None:
+    """Draw tiled grid decodings so that each tile is centred on its latent grid point."""
+    if len(z1_values) != len(z2_values):
+        raise ValueError("the manifold grid must be square")
+    picture = tile_grid(grid_images, len(z1_values))
+    extent = (*_padded(z1_values), *_padded(z2_values))
+    ax.imshow(picture, cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, extent=extent, origin="upper")
+
+
+def _padded(values: np.ndarray) -> tuple[float, float]:
+    """Outer edges of tiles centred on ``values``: half a grid step beyond the end points."""
+    half = (values[1] - values[0]) / 2 if len(values) > 1 else 0.5
+    return float(values[0] - half), float(values[-1] + half)
+
+
+def _check_latents(latents: np.ndarray, iterations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    latents = np.asarray(latents, dtype=np.float64)
+    iterations = np.asarray(iterations)
+    if latents.ndim != 2 or latents.shape[1] != 2 or iterations.shape != (len(latents),):
+        raise ValueError(
+            f"need latents (B, 2) and iterations (B,), got {latents.shape} and {iterations.shape}"
+        )
+    return latents, iterations
+
+
+def _spread_indices(count: int, max_panels: int) -> list[int]:
+    """Up to ``max_panels`` indices evenly spread over ``range(count)``, first and last included."""
+    panels = max(1, min(max_panels, count))
+    return sorted({int(i) for i in np.round(np.linspace(0, count - 1, panels))})
+
+
+def _overlay_queries(ax: Axes, latents: np.ndarray, iterations: np.ndarray, iteration: int) -> None:
+    earlier = latents[iterations < iteration]
+    current = latents[iterations == iteration]
+    ax.scatter(
+        earlier[:, 0], earlier[:, 1], s=8, color=PALETTE[0], alpha=0.6, label="earlier queries"
+    )
+    ax.scatter(
+        current[:, 0],
+        current[:, 1],
+        s=24,
+        color=PALETTE[1],
+        edgecolors="black",
+        linewidths=0.5,
+        label="this iteration",
+    )
+
+
+def _format_k(k: float) -> str:
+    return "k=∞ (uniform)" if math.isinf(k) else f"k={k:g}"
+
+
+def _top_mass(scores: np.ndarray, weights: np.ndarray) -> float:
+    """Share of the total weight on the best 10 % of points by score (at least one point)."""
+    top = max(1, math.ceil(TOP_FRACTION * len(scores)))
+    order = np.argsort(-scores, kind="stable")
+    return float(weights[order[:top]].sum() / weights.sum())
+
+
+def _draw_log_columns(ax: Axes, log: pd.DataFrame, columns: list[str]) -> None:
+    """Each column as a train line and a val line-with-markers, sharing the column's colour."""
+    values = []
+    for colour, column in zip(_colours(), columns, strict=False):
+        for split, style in (("train", {"linewidth": 1.0}), ("val", {"marker": "o", "ms": 3})):
+            rows = log[(log["split"] == split) & log[column].notna()]
+            if rows.empty:
+                continue
+            ax.plot(rows["step"], rows[column], color=colour, label=f"{column} ({split})", **style)
+            values.append(rows[column].to_numpy(dtype=np.float64))
+    if values and (np.concatenate(values) > 0).all():
+        ax.set_yscale("log")
+    if values:
+        ax.legend(fontsize="small")

@@ -1,0 +1,133 @@
+"""One fit loop for every model: (fractional) epochs, optional weighted resampling, loss log.
+
+Pretraining shuffles the data each epoch. Retraining inside the optimisation loop draws every
+batch with replacement in proportion to the data weights, as PyTorch's
+``WeightedRandomSampler`` does in the original code, so a fraction of an epoch is simply a
+number of such batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from lso.models.base import LatentModel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How long and how fast to train: ``epochs`` may be fractional (0.1 = a tenth of one)."""
+
+    epochs: float
+    batch_size: int
+    lr: float
+    use_plateau_scheduler: bool = False
+
+
+def _batches_per_epoch(n_items: int, batch_size: int) -> int:
+    return max(1, n_items // batch_size)
+
+
+def _batch_indices(
+    n_items: int,
+    settings: FitSettings,
+    weights: np.ndarray | None,
+    generator: torch.Generator,
+) -> list[torch.Tensor]:
+    """Index batches for the whole fit, grouped into epochs by the caller.
+
+    With ``weights`` each batch is an independent weighted draw with replacement; without,
+    each epoch is a fresh permutation with the last partial batch dropped.
+    """
+    per_epoch = _batches_per_epoch(n_items, settings.batch_size)
+    total = max(1, round(settings.epochs * per_epoch))
+    size = min(settings.batch_size, n_items)
+    if weights is not None:
+        probs = torch.as_tensor(weights, dtype=torch.float64)
+        return [
+            torch.multinomial(probs, size, replacement=True, generator=generator)
+            for _ in range(total)
+        ]
+    batches: list[torch.Tensor] = []
+    for _ in range(math.ceil(total / per_epoch)):
+        order = torch.randperm(n_items, generator=generator)
+        batches.extend(order[i * size : (i + 1) * size] for i in range(per_epoch))
+    return batches[:total]
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: LatentModel, images: torch.Tensor, batch_size: int = 512
+) -> dict[str, float]:
+    """Mean of every loss term over ``images``, in evaluation mode."""
+    model.eval()
+    sums: dict[str, float] = {}
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        for name, value in model.loss(batch).items():
+            sums[name] = sums.get(name, 0.0) + float(value) * len(batch)
+    return {name: total / len(images) for name, total in sums.items()}
+
+
+def fit(
+    model: LatentModel,
+    train_images: torch.Tensor,
+    settings: FitSettings,
+    *,
+    generator: torch.Generator,
+    weights: np.ndarray | None = None,
+    val_images: torch.Tensor | None = None,
+    description: str = "training",
+) -> pd.DataFrame:
+    """Train ``model`` in place and return its loss log (one row per step or evaluation).
+
+    A fresh Adam optimiser is made on every call, as the original's per-retraining Lightning
+    trainer did; validation runs after each full epoch and once at the end.
+    """
+    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    plateau = model.plateau_scheduler(optimiser) if settings.use_plateau_scheduler else None
+    batches = _batch_indices(len(train_images), settings, weights, generator)
+    per_epoch = _batches_per_epoch(len(train_images), settings.batch_size)
+    rows: list[dict[str, float | int | str]] = []
+    for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
+        model.train()
+        terms = model.loss(train_images[index.to(train_images.device)])
+        optimiser.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        optimiser.step()
+        model.on_train_step()
+        rows.append(_log_row(step, step / per_epoch, "train", terms))
+        end_of_epoch = step % per_epoch == 0 or step == len(batches)
+        if end_of_epoch and val_images is not None and len(val_images) > 0:
+            val_terms = evaluate_loss(model, val_images)
+            rows.append(_log_row(step, step / per_epoch, "val", val_terms))
+            if plateau is not None:
+                plateau.step(val_terms["loss"])
+            logger.info(
+                "%s: epoch %.2f train loss %.3f val loss %.3f",
+                description,
+                step / per_epoch,
+                terms["loss"].item(),
+                val_terms["loss"],
+            )
+    model.eval()
+    return pd.DataFrame(rows)
+
+
+def _log_row(
+    step: int, epoch: float, split: str, terms: dict[str, torch.Tensor] | dict[str, float]
+) -> dict[str, float | int | str]:
+    return {
+        "step": step,
+        "epoch": epoch,
+        "split": split,
+        **{k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in terms.items()},
+    }

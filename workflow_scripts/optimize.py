@@ -1,0 +1,17 @@
+"""Rule optimize: one weighted-retraining run (experiment x seed)."""
+
+from pathlib import Path
+
+from lso.pipeline import optimise
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+optimise(
+    snakemake.input.checkpoint,  # noqa: F821
+    snakemake.input.dataset,  # noqa: F821
+    snakemake.params.spec,  # noqa: F821
+    snakemake.params.seed,  # noqa: F821
+    out_dir=Path(snakemake.output.queries).parent,  # noqa: F821
+    experiment=snakemake.wildcards.experiment,  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)

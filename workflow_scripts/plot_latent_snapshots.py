@@ -1,0 +1,9 @@
+"""Rule plot_latent_snapshots: decoded 2-D latent space over the run, queries overlaid."""
+
+from pathlib import Path
+
+from lso.pipeline import plot_snapshots
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+plot_snapshots(Path(snakemake.input[0]).parent, snakemake.params.max_panels, snakemake.output[0])  # noqa: F821

@@ -1,0 +1,7 @@
+"""Rule plot_training: pretraining loss curves."""
+
+from lso.pipeline import plot_training
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+plot_training(snakemake.input[0], snakemake.output[0])  # noqa: F821

@@ -1,0 +1,14 @@
+"""Rule pretrain: train a generative model from scratch."""
+
+from lso.pipeline import pretrain
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+pretrain(
+    snakemake.input.dataset,  # noqa: F821
+    snakemake.params.spec,  # noqa: F821
+    checkpoint=snakemake.output.checkpoint,  # noqa: F821
+    train_log=snakemake.output.train_log,  # noqa: F821
+    figure=snakemake.output.figure,  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)
