@@ -139,7 +139,7 @@ def weight_k_values(wildcards):
 
 
 def final_outputs():
-    """Everything `rule all` builds: figures, tables and what the report shows."""
+    """Every final figure and table; the target of the all rule."""
     outputs = [
         "results/tables/summary.csv",
         "results/tables/summary_mean_std.csv",

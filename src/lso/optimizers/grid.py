@@ -31,7 +31,8 @@ class Proposal:
 
 def image_keys(images: np.ndarray) -> list[bytes]:
     """Hashable identities of binary images, used to de-duplicate queries and data."""
-    return [row.tobytes() for row in np.packbits(images.reshape(len(images), -1) > 0.5, axis=1)]
+    flat = images.reshape(len(images), int(np.prod(images.shape[1:]))) > 0.5
+    return [row.tobytes() for row in np.packbits(flat, axis=1)]
 
 
 def latent_grid(bounds: float, grid_len: int) -> np.ndarray:

@@ -1,0 +1,142 @@
+"""The weighted-retraining loop: exact budgets, determinism, resuming, data updates."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lso.data.mnist import thickness
+from lso.loop import LoopSettings, WeightedRetrainingRun, load_state, state_path_for
+from lso.utils import InputError
+
+SETTINGS = LoopSettings(
+    budget=12, retrain_every=4, retrain_epochs=0.5, initial_retrain_epochs=0.5, batch_size=16,
+    lr=1e-3, weighting={"type": "rank", "k": 1e-3},
+    constraint={"type": "gmm_full", "threshold": -8.0},
+    optimizer={"type": "grid", "bounds": 3.0, "grid_len": 12}, seed=7, snapshot_grid_len=5,
+)
+
+
+class Interrupt(Exception):
+    """Stands in for a killed job."""
+
+
+def make_run(model, data, tmp_path, settings=SETTINGS, fingerprint="f"):
+    out = tmp_path / "seed7"
+    return WeightedRetrainingRun(
+        model, data, settings, thickness, device=torch.device("cpu"),
+        state_path=state_path_for(out), fingerprint=fingerprint,
+    ), out
+
+
+def finished(model, data, tmp_path, settings=SETTINGS):
+    run, out = make_run(model, data, tmp_path, settings)
+    run.run()
+    run.write_outputs(out, {"experiment": "test", "seed": settings.seed})
+    return pd.read_csv(out / "queries.csv"), np.load(out / "queries.npz"), out
+
+
+def test_spends_the_budget_exactly_and_writes_the_contract(trained_vae, digit_data, tmp_path):
+    settings = replace(SETTINGS, budget=10)  # not a multiple of r
+    queries, arrays, out = finished(trained_vae, digit_data, tmp_path, settings)
+    assert len(queries) == 10
+    assert queries["query"].tolist() == list(range(1, 11))
+    assert queries.groupby("iteration").size().tolist() == [4, 4, 2]
+    assert queries["model_version"].tolist() == [1] * 4 + [2] * 4 + [3] * 2
+    assert np.allclose(queries["best_so_far"], np.maximum.accumulate(queries["score"]))
+    assert np.allclose(queries["score"], thickness(arrays["images"]))
+    assert (queries["log_density"] >= -8.0).all()
+    assert arrays["latents"].shape == (10, 2)
+    assert arrays["snapshot_images"].shape == (3, 25, 28, 28)
+    assert arrays["snapshot_iterations"].tolist() == [0, 1, 2]
+    info = json.loads((out / "run.json").read_text())
+    assert info["budget_spent"] and info["n_queries"] == 10 and info["oracle_evaluations"] > 10
+    assert not state_path_for(out).exists()  # the resume state goes once outputs exist
+
+
+def test_queries_are_new_images(trained_vae, digit_data, tmp_path):
+    _, arrays, _ = finished(trained_vae, digit_data, tmp_path)
+    keys = {img.tobytes() for img in (arrays["images"] > 0.5)}
+    assert len(keys) == len(arrays["images"])
+    data_keys = {img.tobytes() for img in (digit_data["train_images"] > 0.5)}
+    assert not keys & data_keys
+
+
+def test_same_seed_same_numbers(trained_vae_state, trained_vae, digit_data, tmp_path):
+    first, _, _ = finished(trained_vae, digit_data, tmp_path / "a")
+    trained_vae.load_state_dict(trained_vae_state)
+    second, _, _ = finished(trained_vae, digit_data, tmp_path / "b")
+    columns = [c for c in first.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(first[columns], second[columns])
+
+
+def test_resume_after_interruption_equals_an_uninterrupted_run(
+    trained_vae_state, trained_vae, digit_data, tmp_path
+):
+    reference, reference_arrays, _ = finished(trained_vae, digit_data, tmp_path / "reference")
+
+    def stop_after_first(iteration):
+        if iteration == 0:
+            raise Interrupt
+
+    trained_vae.load_state_dict(trained_vae_state)
+    run, out = make_run(trained_vae, digit_data, tmp_path / "resumed")
+    with pytest.raises(Interrupt):
+        run.run(on_iteration_end=stop_after_first)
+    assert load_state(state_path_for(out), "f").iteration == 1
+    # a fresh process: a freshly loaded model, the same inputs
+    trained_vae.load_state_dict(trained_vae_state)
+    resumed, resumed_arrays, _ = finished(trained_vae, digit_data, tmp_path / "resumed")
+    columns = [c for c in reference.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(reference[columns], resumed[columns])
+    assert np.array_equal(reference_arrays["images"], resumed_arrays["images"])
+    assert np.array_equal(reference_arrays["snapshot_images"], resumed_arrays["snapshot_images"])
+
+
+def test_state_from_other_settings_is_not_resumed(trained_vae, digit_data, tmp_path):
+    run, out = make_run(trained_vae, digit_data, tmp_path)
+    with pytest.raises(Interrupt):
+        run.run(on_iteration_end=lambda _: (_ for _ in ()).throw(Interrupt))
+    assert load_state(state_path_for(out), "f") is not None
+    assert load_state(state_path_for(out), "other settings") is None
+
+
+def test_infinite_r_retrains_once_and_queries_in_one_batch(trained_vae, digit_data, tmp_path):
+    settings = replace(SETTINGS, retrain_every=math.inf)
+    queries, arrays, out = finished(trained_vae, digit_data, tmp_path, settings)
+    assert len(queries) == 12
+    assert set(queries["iteration"]) == {0}
+    assert set(queries["model_version"]) == {1}
+    assert json.loads((out / "run.json").read_text())["n_retrainings"] == 1
+
+
+def test_weighted_retraining_finds_thicker_digits_than_uniform_queries(
+    trained_vae_state, trained_vae, digit_data, tmp_path
+):
+    """The best of the first batch already beats the median datum: the oracle works."""
+    queries, _, _ = finished(trained_vae, digit_data, tmp_path)
+    assert queries["score"].iloc[0] > np.median(digit_data["train_scores"])
+
+
+def test_fb_keeps_the_data_size(trained_vae, digit_data, tmp_path):
+    settings = replace(SETTINGS, weighting={"type": "fb", "quantile": 0.5})
+    run, _ = make_run(trained_vae, digit_data, tmp_path, settings)
+    run.run()
+    assert len(run.state.data_scores) == len(digit_data["train_scores"])
+    assert run.state.data_scores.max() >= digit_data["train_scores"].max()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"budget": 0}, "budget"), ({"retrain_every": 0}, "retrain_every"),
+     ({"retrain_every": 2.5}, "retrain_every"), ({"retrain_epochs": 0}, "retrain_epochs")],
+)
+def test_invalid_settings_name_the_key(change, message):
+    with pytest.raises(InputError, match=message):
+        replace(SETTINGS, **change)

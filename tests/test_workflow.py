@@ -1,0 +1,189 @@
+"""The real thing: the snakemake binary running the workflow on .test/config.yaml.
+
+One module-scoped run builds the whole DAG in a temporary directory; the tests then check its
+outputs, that an immediate rerun has nothing to do, that a plot setting reruns only plot jobs,
+the report, the linter, config errors, and resuming a killed optimisation job.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+TEST_CONFIG = REPO / ".test" / "config.yaml"
+
+
+def snakemake(workdir: Path, *args: str, config: Path = TEST_CONFIG, check: bool = True,
+              **kwargs) -> subprocess.CompletedProcess:
+    """Run the snakemake binary on the repository's Snakefile inside ``workdir``."""
+    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(config), "--cores", "2", *args]
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def jobs_to_run(workdir: Path, *args: str, config: Path = TEST_CONFIG) -> set[str]:
+    """Names of the rules a dry run would execute."""
+    out = snakemake(workdir, "--dry-run", "--quiet", "rules", *args, config=config).stdout
+    rules = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in {"job", "total"}:
+            rules.add(parts[0])
+    return rules
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("workflow")
+    snakemake(workdir)
+    return workdir
+
+
+def test_whole_dag_produces_every_output(finished_run: Path) -> None:
+    results = finished_run / "results"
+    summary = pd.read_csv(results / "tables" / "summary.csv")
+    assert sorted(zip(summary.experiment, summary.seed, strict=True)) == [
+        ("rae_wr", 1), ("vae_lso", 1), ("vae_lso", 2), ("vae_wr", 1), ("vae_wr", 2),
+    ]
+    assert (summary.queries == 6).all()
+    assert {"final_top1", "final_top3_mean", "wall_seconds"} <= set(summary.columns)
+    mean_std = pd.read_csv(results / "tables" / "summary_mean_std.csv")
+    assert set(mean_std.experiment) == {"vae_wr", "vae_lso", "rae_wr"}
+    figures = [
+        "comparisons/ablation.png",
+        "experiments/vae_wr/best_images.png",
+        "experiments/vae_wr/latent_snapshots_seed2.png",
+        "models/tiny_rae/training.png",
+        "datasets/tiny3/weight_distribution.png",
+    ]
+    for figure in figures:
+        assert (results / "figures" / figure).stat().st_size > 1000, figure
+    assert (results / "models" / "tiny_vae" / "model.pt").is_file()
+    assert not list((results / "opt").glob("**/.*.resume.pt")), "resume states were left behind"
+
+
+def test_rerun_has_nothing_to_do(finished_run: Path) -> None:
+    result = snakemake(finished_run, "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_plot_setting_reruns_only_plot_jobs(finished_run: Path, tmp_path: Path) -> None:
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["plots"]["n_best_images"] = 2
+    changed = tmp_path / "config.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    assert jobs_to_run(finished_run, config=changed) == {"plot_best_images", "all"}
+
+
+def test_retraining_setting_reruns_only_its_experiment(finished_run: Path, tmp_path: Path) -> None:
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["experiments"]["rae_wr"]["retrain_epochs"] = 0.2
+    changed = tmp_path / "config.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    out = snakemake(finished_run, "--dry-run", config=changed).stdout
+    assert "rae_wr" in out and "experiment=vae_wr" not in out and "rule pretrain" not in out
+
+
+def test_report_builds(finished_run: Path) -> None:
+    report = finished_run / "report.html"
+    snakemake(finished_run, "--report", str(report))
+    html = report.read_text(errors="replace")
+    assert report.stat().st_size > 100_000
+    assert "weighted retraining" in html.lower()
+
+
+def test_lint_is_clean(tmp_path: Path) -> None:
+    result = snakemake(tmp_path, "--lint")
+    assert "Congratulations, your workflow is in a good condition" in result.stdout + result.stderr
+
+
+def _broken(tmp_path: Path, edit) -> Path:
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    edit(config)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c["experiments"]["vae_wr"].update(weighting={"type": "magic"}), "magic"),
+        (lambda c: c["experiment_defaults"].update(budget=-5), "budget"),
+        (lambda c: c["experiment_defaults"].update(retrain_every=0), "retrain_every"),
+        (lambda c: c["datasets"]["tiny3"].update(source="idx", path="no/such/dir"), "no/such/dir"),
+        (lambda c: c["experiments"]["vae_wr"].update(model="missing_model"), "missing_model"),
+    ],
+    ids=["unknown-weighting", "negative-budget", "r-zero", "missing-data", "unknown-model"],
+)
+def test_invalid_config_stops_before_any_job(tmp_path: Path, edit, message: str) -> None:
+    result = snakemake(tmp_path, config=_broken(tmp_path, edit), check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
+
+
+def _resume_config(tmp_path: Path) -> Path:
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["experiments"] = {"long": {"model": "tiny_vae", "budget": 45, "seeds": [1]}}
+    config["comparisons"] = {}
+    path = tmp_path / "resume.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_killed_optimisation_resumes_to_the_same_queries(tmp_path: Path) -> None:
+    config = _resume_config(tmp_path)
+    target = "results/opt/long/seed1/queries.csv"
+    reference_dir, killed_dir = tmp_path / "reference", tmp_path / "killed"
+    reference_dir.mkdir(), killed_dir.mkdir()
+    snakemake(reference_dir, target, config=config)
+
+    snakemake(killed_dir, "results/models/tiny_vae/model.pt", config=config)
+    state = killed_dir / "results" / "opt" / "long" / ".seed1.resume.pt"
+    job = subprocess.Popen(
+        [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(killed_dir),
+         "--configfile", str(config), "--cores", "1", target],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not state.exists() and time.monotonic() < deadline and job.poll() is None:
+        time.sleep(0.02)
+    assert state.exists(), "the optimisation job never saved a resume state"
+    killed = subprocess.run(["pkill", "-9", "-f", f"{killed_dir}/.snakemake/scripts/"], check=False)
+    job.wait(timeout=60)
+    assert killed.returncode == 0 and job.returncode != 0
+    assert not (killed_dir / target).exists() and state.exists()
+
+    snakemake(killed_dir, target, config=config)
+    log = (killed_dir / "logs" / "optimize" / "long" / "seed1.log").read_text()
+    assert "resuming from" in log
+    reference = pd.read_csv(reference_dir / target).drop(columns="seconds")
+    resumed = pd.read_csv(killed_dir / target).drop(columns="seconds")
+    pd.testing.assert_frame_equal(reference, resumed)
+
+
+def test_running_from_the_repository_root_uses_only_the_given_config() -> None:
+    """Snakemake merges config files; this workflow replaces config.yaml by --configfile."""
+    result = subprocess.run(
+        [SNAKEMAKE, "--configfile", str(TEST_CONFIG), "--cores", "1", "--dry-run"],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "experiment=vae_wr" in result.stdout
+    assert "vae_k1e-3_r5" not in result.stdout
+
