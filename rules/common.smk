@@ -1,76 +1,30 @@
 """Config validation, experiment resolution, target lists and input functions."""
 
-import copy
-import math
 import os
 import re
 
 from snakemake.utils import validate
 
-
-def merged(base, override):
-    """Deep-merge two config dicts; override wins."""
-    result = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merged(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
+from lso.config import apply_experiment_defaults, check_config
 
 
-def apply_experiment_defaults():
-    """Fill each experiment from experiment_defaults before validation sees it."""
-    defaults = config.get("experiment_defaults") or {}
-    experiments = config.get("experiments")
-    if isinstance(defaults, dict) and isinstance(experiments, dict):
-        for name, spec in experiments.items():
-            if isinstance(spec, dict):
-                experiments[name] = merged(defaults, spec)
-
-
-def check_experiments():
-    """Cross-key rules the schema cannot express."""
-    for name, experiment in config["experiments"].items():
-        if experiment["model"] not in config["models"]:
-            raise ValueError(f"experiments.{name}.model {experiment['model']!r} is not a key of models")
-        r = experiment["retrain_every"]
-        if not (math.isinf(r) or float(r).is_integer()):
-            raise ValueError(f"experiments.{name}.retrain_every must be an integer or .inf, got {r}")
-        model = config["models"][experiment["model"]]
-        if experiment["optimizer"]["type"] == "grid" and model["latent_dim"] != 2:
-            raise ValueError(f"experiments.{name}: optimizer 'grid' needs a 2-D model, "
-                             f"{experiment['model']} has latent_dim {model['latent_dim']}")
-        if experiment["constraint"]["type"] == "gmm_full" and model["type"] != "vae":
-            raise ValueError(f"experiments.{name}: constraint 'gmm_full' needs a VAE, "
-                             f"{experiment['model']} is a {model['type']}")
-
-
-def check_references():
-    """Models name known data sets, data files exist, comparisons name known experiments."""
-    for name, model in config["models"].items():
-        if model["dataset"] not in config["datasets"]:
-            raise ValueError(f"models.{name}.dataset {model['dataset']!r} is not a key of datasets")
-    for name, dataset in config["datasets"].items():
-        if dataset["source"] != "embedded":
-            path = dataset.get("path")
-            if not path or not os.path.exists(path):
-                raise ValueError(f"datasets.{name}.path {path!r}: no such file or directory "
-                                 f"(source {dataset['source']!r} needs the MNIST files there)")
-    for name, comparison in config.get("comparisons", {}).items():
-        unknown = [e for e in comparison["experiments"] if e not in EXPERIMENTS]
-        if unknown:
-            raise ValueError(f"comparisons.{name} names unknown experiments {unknown}")
-
-
-apply_experiment_defaults()
+apply_experiment_defaults(config)
 validate(config, schema="../schemas/config.schema.yaml")
+check_config(config)
 EXPERIMENTS = config["experiments"]
-check_experiments()
-check_references()
 USED_MODELS = sorted({spec["model"] for spec in EXPERIMENTS.values()})
 USED_DATASETS = sorted({config["models"][m]["dataset"] for m in USED_MODELS})
 PLOTS = config["plots"]
+LIBRARY = os.path.join(workflow.basedir, "src", "lso")
+
+
+def library(*modules):
+    """Library modules a job runs, as inputs; editing one reruns exactly the jobs using it."""
+    return [os.path.join(LIBRARY, module) for module in ("pipeline.py", *modules)]
+
+
+MODEL_CODE = ("models/base.py", "models/mnist.py", "models/registry.py", "training.py")
+PLOT_CODE = ("plots.py", "results.py")
 
 
 def names_pattern(names):
@@ -85,8 +39,22 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+def canonical(value):
+    """Dicts with sorted keys, recursively: params are compared by value, so reordering
+    keys in a config file must not look like a change."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+def dataset_spec(wildcards):
+    return canonical(config["datasets"][wildcards.dataset])
+
+
 def model_spec(wildcards):
-    return config["models"][wildcards.model]
+    return canonical(config["models"][wildcards.model])
 
 
 def model_dataset(wildcards):
@@ -94,7 +62,7 @@ def model_dataset(wildcards):
 
 
 def experiment_spec(wildcards):
-    return EXPERIMENTS[wildcards.experiment]
+    return canonical(EXPERIMENTS[wildcards.experiment])
 
 
 def experiment_model(wildcards):

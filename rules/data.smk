@@ -1,4 +1,6 @@
 rule prepare_data:
+    input:
+        code=library("data/mnist.py"),
     output:
         "data/processed/{dataset}.npz",
     log:
@@ -9,6 +11,6 @@ rule prepare_data:
     resources:
         mem_mb=2000,
     params:
-        spec=lambda wildcards: config["datasets"][wildcards.dataset],
+        spec=dataset_spec,
     script:
         "../workflow_scripts/prepare_data.py"

@@ -2,6 +2,7 @@ rule summarise:
     input:
         queries=all_run_files("queries.csv"),
         info=all_run_files("run.json"),
+        code=library("results.py"),
     output:
         summary=report(
             "results/tables/summary.csv",

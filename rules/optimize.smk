@@ -2,6 +2,15 @@ rule optimize:
     input:
         checkpoint=experiment_model,
         dataset=experiment_dataset,
+        code=library(
+            *MODEL_CODE,
+            "loop.py",
+            "optimizers/grid.py",
+            "constraints.py",
+            "weighting.py",
+            "objectives.py",
+            "data/mnist.py",
+        ),
     output:
         queries="results/opt/{experiment}/seed{seed}/queries.csv",
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",

@@ -1,6 +1,7 @@
 rule plot_comparison:
     input:
-        comparison_run_files,
+        runs=comparison_run_files,
+        code=library(*PLOT_CODE),
     output:
         report(
             "results/figures/comparisons/{comparison}.png",
@@ -18,7 +19,7 @@ rule plot_comparison:
         mem_mb=1000,
     params:
         runs=comparison_runs,
-        labels=lambda wildcards: config["comparisons"][wildcards.comparison]["labels"],
+        labels=lambda wildcards: canonical(config["comparisons"][wildcards.comparison]["labels"]),
         title=lambda wildcards: config["comparisons"][wildcards.comparison].get(
             "title", wildcards.comparison
         ),
@@ -30,7 +31,8 @@ rule plot_comparison:
 
 rule plot_best_images:
     input:
-        lambda wildcards: run_files(wildcards.experiment, "queries.npz"),
+        arrays=lambda wildcards: run_files(wildcards.experiment, "queries.npz"),
+        code=library(*PLOT_CODE),
     output:
         report(
             "results/figures/experiments/{experiment}/best_images.png",
@@ -54,7 +56,8 @@ rule plot_best_images:
 
 rule plot_latent_snapshots:
     input:
-        "results/opt/{experiment}/seed{seed}/queries.npz",
+        arrays="results/opt/{experiment}/seed{seed}/queries.npz",
+        code=library(*PLOT_CODE),
     output:
         report(
             "results/figures/experiments/{experiment}/latent_snapshots_seed{seed}.png",
@@ -78,7 +81,8 @@ rule plot_latent_snapshots:
 
 rule plot_weight_distribution:
     input:
-        "data/processed/{dataset}.npz",
+        dataset="data/processed/{dataset}.npz",
+        code=library(*PLOT_CODE, "data/mnist.py", "weighting.py"),
     output:
         report(
             "results/figures/datasets/{dataset}/weight_distribution.png",
@@ -101,7 +105,8 @@ rule plot_weight_distribution:
 
 rule plot_training:
     input:
-        "results/models/{model}/train_log.csv",
+        train_log="results/models/{model}/train_log.csv",
+        code=library(*PLOT_CODE),
     output:
         report(
             "results/figures/models/{model}/training.png",

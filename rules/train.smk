@@ -1,6 +1,7 @@
 rule pretrain:
     input:
         dataset=model_dataset,
+        code=library(*MODEL_CODE, "plots.py"),
     output:
         checkpoint="results/models/{model}/model.pt",
         train_log="results/models/{model}/train_log.csv",

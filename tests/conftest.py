@@ -19,8 +19,13 @@ def digit_data() -> dict[str, np.ndarray]:
     images, labels = load_mnist("embedded")
     keep = np.flatnonzero(labels == 3)[:120]
     return prepare_digit_dataset(
-        images[keep], labels[keep], digit=3, binarize_threshold=0, val_fraction=0.1,
-        holdout_top_fraction=0.0, seed=0,
+        images[keep],
+        labels[keep],
+        digit=3,
+        binarize_threshold=0,
+        val_fraction=0.1,
+        holdout_top_fraction=0.0,
+        seed=0,
     )
 
 
@@ -29,8 +34,12 @@ def trained_vae_state(digit_data: dict[str, np.ndarray]) -> dict:
     """State of a 2-D VAE trained for 240 steps (a few seconds): it decodes recognisable threes."""
     torch.manual_seed(0)
     model = build_model("vae", VAE_HPARAMS)
-    fit(model, torch.as_tensor(digit_data["train_images"]), FitSettings(40, 16, 2e-3),
-        generator=torch.Generator().manual_seed(0))
+    fit(
+        model,
+        torch.as_tensor(digit_data["train_images"]),
+        FitSettings(40, 16, 2e-3),
+        generator=torch.Generator().manual_seed(0),
+    )
     return model.state_dict()
 
 

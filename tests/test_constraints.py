@@ -19,9 +19,13 @@ def test_gmm_full_log_density_matches_scipy() -> None:
     means, log_vars = rng.normal(size=(7, 3)), rng.normal(scale=0.3, size=(7, 3))
     z = rng.normal(size=(11, 3))
     constraint = gmm_full(torch.as_tensor(means), torch.as_tensor(log_vars), threshold=-5.0)
-    expected = logsumexp([
-        multivariate_normal(m, np.diag(np.exp(lv))).logpdf(z) for m, lv in zip(means, log_vars, strict=True)
-    ], axis=0) - np.log(7)
+    expected = logsumexp(
+        [
+            multivariate_normal(m, np.diag(np.exp(lv))).logpdf(z)
+            for m, lv in zip(means, log_vars, strict=True)
+        ],
+        axis=0,
+    ) - np.log(7)
     assert np.allclose(constraint.log_density(torch.as_tensor(z)).numpy(), expected)
 
 
@@ -29,18 +33,24 @@ def test_gmm_fit_log_density_matches_scikit_learn() -> None:
     rng = np.random.default_rng(1)
     codes = np.concatenate([rng.normal(-2, 0.5, size=(100, 2)), rng.normal(2, 1.0, size=(100, 2))])
     constraint = gmm_fit(torch.as_tensor(codes), threshold=-4.0, n_components=3, seed=0)
-    reference = GaussianMixture(3, covariance_type="full", max_iter=2000, tol=1e-3, random_state=0,
-                                reg_covar=1e-6).fit(codes)
+    reference = GaussianMixture(
+        3, covariance_type="full", max_iter=2000, tol=1e-3, random_state=0, reg_covar=1e-6
+    ).fit(codes)
     z = rng.normal(scale=2, size=(50, 2))
-    assert np.allclose(constraint.log_density(torch.as_tensor(z)).numpy(), reference.score_samples(z))
+    assert np.allclose(
+        constraint.log_density(torch.as_tensor(z)).numpy(), reference.score_samples(z)
+    )
 
 
 @pytest.mark.parametrize("kind", ["full", "fit"])
 def test_analytic_gradient_matches_finite_differences(kind: str) -> None:
     rng = np.random.default_rng(2)
     codes = torch.as_tensor(rng.normal(size=(40, 4)))
-    constraint = (gmm_full(codes, torch.full_like(codes, -1.0), -5.0) if kind == "full"
-                  else gmm_fit(codes, -5.0, 2, seed=0))
+    constraint = (
+        gmm_full(codes, torch.full_like(codes, -1.0), -5.0)
+        if kind == "full"
+        else gmm_fit(codes, -5.0, 2, seed=0)
+    )
     z = torch.tensor(rng.normal(size=(1, 4)), requires_grad=True)
     constraint.log_density(z).sum().backward()
     eps = 1e-6

@@ -41,8 +41,14 @@ class BarDecoder(LatentModel):
 
 
 def propose(optimizer, n, known=frozenset(), constraint=None):
-    return optimizer.propose(BarDecoder(), n, objective=thickness, constraint=constraint,
-                             known=set(known), device=torch.device("cpu"))
+    return optimizer.propose(
+        BarDecoder(),
+        n,
+        objective=thickness,
+        constraint=constraint,
+        known=set(known),
+        device=torch.device("cpu"),
+    )
 
 
 def test_grid_order_is_first_coordinate_slowest() -> None:
@@ -73,7 +79,9 @@ def test_respects_the_constraint() -> None:
     constraint = gmm_full(torch.zeros(1, 2), torch.zeros(1, 2), threshold=-4.0)
     proposal = propose(GridOptimizer(bounds=3, grid_len=25), n=5, constraint=constraint)
     assert np.all(proposal.log_density >= -4.0)
-    assert np.all(np.linalg.norm(proposal.latents, axis=1) <= np.sqrt(2 * (4.0 - np.log(2 * np.pi))))
+    assert np.all(
+        np.linalg.norm(proposal.latents, axis=1) <= np.sqrt(2 * (4.0 - np.log(2 * np.pi)))
+    )
 
 
 def test_returns_fewer_points_when_the_grid_runs_out() -> None:
@@ -87,5 +95,6 @@ def test_rejects_bad_settings_and_non_2d_models() -> None:
     model = BarDecoder()
     model.latent_dim = 16
     with pytest.raises(InputError, match="2-D"):
-        GridOptimizer().propose(model, 1, objective=thickness, constraint=None, known=set(),
-                                device=torch.device("cpu"))
+        GridOptimizer().propose(
+            model, 1, objective=thickness, constraint=None, known=set(), device=torch.device("cpu")
+        )

@@ -16,10 +16,17 @@ from lso.loop import LoopSettings, WeightedRetrainingRun, load_state, state_path
 from lso.utils import InputError
 
 SETTINGS = LoopSettings(
-    budget=12, retrain_every=4, retrain_epochs=0.5, initial_retrain_epochs=0.5, batch_size=16,
-    lr=1e-3, weighting={"type": "rank", "k": 1e-3},
+    budget=12,
+    retrain_every=4,
+    retrain_epochs=0.5,
+    initial_retrain_epochs=0.5,
+    batch_size=16,
+    lr=1e-3,
+    weighting={"type": "rank", "k": 1e-3},
     constraint={"type": "gmm_full", "threshold": -8.0},
-    optimizer={"type": "grid", "bounds": 3.0, "grid_len": 12}, seed=7, snapshot_grid_len=5,
+    optimizer={"type": "grid", "bounds": 3.0, "grid_len": 12},
+    seed=7,
+    snapshot_grid_len=5,
 )
 
 
@@ -30,8 +37,13 @@ class Interrupt(Exception):
 def make_run(model, data, tmp_path, settings=SETTINGS, fingerprint="f"):
     out = tmp_path / "seed7"
     return WeightedRetrainingRun(
-        model, data, settings, thickness, device=torch.device("cpu"),
-        state_path=state_path_for(out), fingerprint=fingerprint,
+        model,
+        data,
+        settings,
+        thickness,
+        device=torch.device("cpu"),
+        state_path=state_path_for(out),
+        fingerprint=fingerprint,
     ), out
 
 
@@ -134,8 +146,12 @@ def test_fb_keeps_the_data_size(trained_vae, digit_data, tmp_path):
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"budget": 0}, "budget"), ({"retrain_every": 0}, "retrain_every"),
-     ({"retrain_every": 2.5}, "retrain_every"), ({"retrain_epochs": 0}, "retrain_epochs")],
+    [
+        ({"budget": 0}, "budget"),
+        ({"retrain_every": 0}, "retrain_every"),
+        ({"retrain_every": 2.5}, "retrain_every"),
+        ({"retrain_epochs": 0}, "retrain_epochs"),
+    ],
 )
 def test_invalid_settings_name_the_key(change, message):
     with pytest.raises(InputError, match=message):

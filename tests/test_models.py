@@ -41,10 +41,17 @@ def test_rae_loss_includes_its_regularisers() -> None:
 
 
 def test_beta_schedule_warms_up_then_grows_geometrically_to_its_cap() -> None:
-    model = build_model("vae", {
-        "latent_dim": 2, "beta_start": 1.0, "beta_final": 2.0, "beta_warmup_steps": 3,
-        "beta_step_factor": 1.5, "beta_step_every": 2,
-    })
+    model = build_model(
+        "vae",
+        {
+            "latent_dim": 2,
+            "beta_start": 1.0,
+            "beta_final": 2.0,
+            "beta_warmup_steps": 3,
+            "beta_step_factor": 1.5,
+            "beta_step_every": 2,
+        },
+    )
     betas = []
     for _ in range(12):
         model.on_train_step()

@@ -24,7 +24,9 @@ def test_unweighted_epochs_visit_every_item_once() -> None:
 def test_weighted_batches_follow_the_weights() -> None:
     weights = np.ones(100)
     weights[:10] = 90.0  # the first ten items carry 90 % of the weight
-    batches = _batch_indices(100, FitSettings(20, 50, 1e-3), weights, torch.Generator().manual_seed(0))
+    batches = _batch_indices(
+        100, FitSettings(20, 50, 1e-3), weights, torch.Generator().manual_seed(0)
+    )
     drawn = torch.cat(batches)
     assert abs(float((drawn < 10).float().mean()) - 0.9) < 0.03
 
@@ -36,8 +38,13 @@ def test_fit_logs_train_steps_and_validation_and_is_deterministic(digit_data) ->
     def run():
         torch.manual_seed(0)
         model = build_model("vae", {"latent_dim": 2})
-        log = fit(model, images, FitSettings(2, 16, 1e-3), generator=torch.Generator().manual_seed(1),
-                  val_images=val)
+        log = fit(
+            model,
+            images,
+            FitSettings(2, 16, 1e-3),
+            generator=torch.Generator().manual_seed(1),
+            val_images=val,
+        )
         return model, log
 
     (model_a, log_a), (model_b, log_b) = run(), run()
@@ -53,7 +60,12 @@ def test_training_reduces_the_loss(digit_data) -> None:
     images = torch.as_tensor(digit_data["train_images"])
     torch.manual_seed(0)
     model = build_model("rae", {"latent_dim": 2})
-    log = fit(model, images, FitSettings(3, 16, 1e-3), generator=torch.Generator().manual_seed(0),
-              val_images=torch.as_tensor(digit_data["val_images"]))
+    log = fit(
+        model,
+        images,
+        FitSettings(3, 16, 1e-3),
+        generator=torch.Generator().manual_seed(0),
+        val_images=torch.as_tensor(digit_data["val_images"]),
+    )
     val = log[log.split == "val"].loss.to_numpy()
     assert val[-1] < val[0]

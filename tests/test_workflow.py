@@ -24,11 +24,22 @@ SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 TEST_CONFIG = REPO / ".test" / "config.yaml"
 
 
-def snakemake(workdir: Path, *args: str, config: Path = TEST_CONFIG, check: bool = True,
-              **kwargs) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, config: Path = TEST_CONFIG, check: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
     """Run the snakemake binary on the repository's Snakefile inside ``workdir``."""
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(config), "--cores", "2", *args]
+    command = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        *args,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
@@ -57,7 +68,11 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     results = finished_run / "results"
     summary = pd.read_csv(results / "tables" / "summary.csv")
     assert sorted(zip(summary.experiment, summary.seed, strict=True)) == [
-        ("rae_wr", 1), ("vae_lso", 1), ("vae_lso", 2), ("vae_wr", 1), ("vae_wr", 2),
+        ("rae_wr", 1),
+        ("vae_lso", 1),
+        ("vae_lso", 2),
+        ("vae_wr", 1),
+        ("vae_wr", 2),
     ]
     assert (summary.queries == 6).all()
     assert {"final_top1", "final_top3_mean", "wall_seconds"} <= set(summary.columns)
@@ -85,7 +100,7 @@ def test_plot_setting_reruns_only_plot_jobs(finished_run: Path, tmp_path: Path) 
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["plots"]["n_best_images"] = 2
     changed = tmp_path / "config.yaml"
-    changed.write_text(yaml.safe_dump(config))
+    changed.write_text(yaml.safe_dump(config, sort_keys=False))
     assert jobs_to_run(finished_run, config=changed) == {"plot_best_images", "all"}
 
 
@@ -93,7 +108,7 @@ def test_retraining_setting_reruns_only_its_experiment(finished_run: Path, tmp_p
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["experiments"]["rae_wr"]["retrain_epochs"] = 0.2
     changed = tmp_path / "config.yaml"
-    changed.write_text(yaml.safe_dump(config))
+    changed.write_text(yaml.safe_dump(config, sort_keys=False))
     out = snakemake(finished_run, "--dry-run", config=changed).stdout
     assert "rae_wr" in out and "experiment=vae_wr" not in out and "rule pretrain" not in out
 
@@ -115,7 +130,7 @@ def _broken(tmp_path: Path, edit) -> Path:
     config = yaml.safe_load(TEST_CONFIG.read_text())
     edit(config)
     path = tmp_path / "broken.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -142,7 +157,7 @@ def _resume_config(tmp_path: Path) -> Path:
     config["experiments"] = {"long": {"model": "tiny_vae", "budget": 45, "seeds": [1]}}
     config["comparisons"] = {}
     path = tmp_path / "resume.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -156,9 +171,20 @@ def test_killed_optimisation_resumes_to_the_same_queries(tmp_path: Path) -> None
     snakemake(killed_dir, "results/models/tiny_vae/model.pt", config=config)
     state = killed_dir / "results" / "opt" / "long" / ".seed1.resume.pt"
     job = subprocess.Popen(
-        [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(killed_dir),
-         "--configfile", str(config), "--cores", "1", target],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            SNAKEMAKE,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(killed_dir),
+            "--configfile",
+            str(config),
+            "--cores",
+            "1",
+            target,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while not state.exists() and time.monotonic() < deadline and job.poll() is None:
@@ -181,9 +207,11 @@ def test_running_from_the_repository_root_uses_only_the_given_config() -> None:
     """Snakemake merges config files; this workflow replaces config.yaml by --configfile."""
     result = subprocess.run(
         [SNAKEMAKE, "--configfile", str(TEST_CONFIG), "--cores", "1", "--dry-run"],
-        capture_output=True, text=True, cwd=REPO, env={**os.environ},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ},
     )
     assert result.returncode == 0, result.stderr
     assert "experiment=vae_wr" in result.stdout
     assert "vae_k1e-3_r5" not in result.stdout
-

@@ -7,7 +7,7 @@ from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_best_images(
-    [Path(p).parent for p in snakemake.input],  # noqa: F821
+    [Path(p).parent for p in snakemake.input.arrays],  # noqa: F821
     snakemake.params.n,  # noqa: F821
     snakemake.wildcards.experiment,  # noqa: F821
     snakemake.output[0],  # noqa: F821

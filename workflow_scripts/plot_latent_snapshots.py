@@ -6,4 +6,4 @@ from lso.pipeline import plot_snapshots
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-plot_snapshots(Path(snakemake.input[0]).parent, snakemake.params.max_panels, snakemake.output[0])  # noqa: F821
+plot_snapshots(Path(snakemake.input.arrays).parent, snakemake.params.max_panels, snakemake.output[0])  # noqa: F821

@@ -4,4 +4,4 @@ from lso.pipeline import plot_training
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-plot_training(snakemake.input[0], snakemake.output[0])  # noqa: F821
+plot_training(snakemake.input.train_log, snakemake.output[0])  # noqa: F821

@@ -4,4 +4,4 @@ from lso.pipeline import plot_weights
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-plot_weights(snakemake.input[0], snakemake.params.k_values, snakemake.output[0])  # noqa: F821
+plot_weights(snakemake.input.dataset, snakemake.params.k_values, snakemake.output[0])  # noqa: F821

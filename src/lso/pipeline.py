@@ -25,7 +25,7 @@ from lso.objectives import get_objective
 from lso.optimizers.grid import latent_grid
 from lso.results import load_run, mean_std_table, summarise_runs
 from lso.training import FitSettings, fit
-from lso.utils import atomic_path, resolve_device, seed_everything
+from lso.utils import InputError, atomic_path, resolve_device, seed_everything
 
 logger = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
@@ -149,6 +149,12 @@ def optimise(
         fingerprint=fingerprint,
     )
     run.run()
+    if run.n_queries == 0:
+        raise InputError(
+            f"experiment {experiment!r}, seed {seed}: the optimiser found no valid new point "
+            f"in any iteration; is constraint.threshold ({spec['constraint'].get('threshold')}) "
+            "too strict for this model's latent space?"
+        )
     run.write_outputs(Path(out_dir), {"experiment": experiment, "seed": seed})
 
 
