@@ -49,8 +49,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     images, labels = load_mnist("embedded")
-    data = prepare_digit_dataset(images, labels, digit=3, binarize_threshold=0, val_fraction=0.05,
-                                 holdout_top_fraction=0.0, seed=0)
+    data = prepare_digit_dataset(
+        images,
+        labels,
+        digit=3,
+        binarize_threshold=0,
+        val_fraction=0.05,
+        holdout_top_fraction=0.0,
+        seed=0,
+    )
     train = torch.as_tensor(data["train_images"], device=device)
     torch.manual_seed(0)
     model = build_model("vae", {"latent_dim": 2}).to(device)

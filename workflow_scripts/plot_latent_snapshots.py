@@ -6,4 +6,8 @@ from lso.pipeline import plot_snapshots
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-plot_snapshots(Path(snakemake.input.arrays).parent, snakemake.params.max_panels, snakemake.output[0])  # noqa: F821
+plot_snapshots(
+    Path(snakemake.input.arrays).parent,  # noqa: F821
+    snakemake.params.max_panels,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+)

@@ -275,8 +275,9 @@ def plot_model_overview(
     bounds: float,
 ) -> Figure:
     """Reconstructions above the decoded manifold: what a 2-D model learned, at a glance."""
-    originals, reconstructions = _check_images(originals, "originals"), _check_images(
-        reconstructions, "reconstructions"
+    originals, reconstructions = (
+        _check_images(originals, "originals"),
+        _check_images(reconstructions, "reconstructions"),
     )
     n = min(len(originals), len(reconstructions))
     fig = _new_figure((max(TILE_INCHES * n, PANEL_INCHES * 1.5), PANEL_INCHES * 1.5 + 2.0))
