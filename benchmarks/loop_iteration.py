@@ -19,6 +19,7 @@ import torch
 from lso.constraints import build_constraint
 from lso.data.mnist import load_mnist, prepare_digit_dataset, thickness
 from lso.models import build_model
+from lso.optimizers.base import SearchContext
 from lso.optimizers.grid import GridOptimizer, latent_grid
 from lso.training import FitSettings, fit
 from lso.utils import resolve_device
@@ -75,7 +76,8 @@ def main() -> None:
     fitted = constraint()
 
     def propose():
-        grid.propose(model, 5, objective=thickness, constraint=fitted, known=set(), device=device)
+        context = SearchContext(thickness, fitted, set(), device, train, data["train_scores"], 0)
+        grid.propose(model, 5, context)
 
     def snap():
         with torch.no_grad():

@@ -9,7 +9,8 @@ import torch
 from lso.constraints import gmm_full
 from lso.data.mnist import thickness
 from lso.models.base import LatentModel
-from lso.optimizers.grid import GridOptimizer, image_keys, latent_grid
+from lso.optimizers.base import SearchContext, image_keys
+from lso.optimizers.grid import GridOptimizer, latent_grid
 from lso.utils import InputError
 
 
@@ -40,15 +41,20 @@ class BarDecoder(LatentModel):
         return (image * 20 - 10)[:, None]
 
 
-def propose(optimizer, n, known=frozenset(), constraint=None):
-    return optimizer.propose(
-        BarDecoder(),
-        n,
+def context(known=frozenset(), constraint=None) -> SearchContext:
+    return SearchContext(
         objective=thickness,
         constraint=constraint,
         known=set(known),
         device=torch.device("cpu"),
+        data_images=torch.zeros(0, 28, 28),
+        data_scores=np.zeros(0),
+        seed=0,
     )
+
+
+def propose(optimizer, n, known=frozenset(), constraint=None):
+    return optimizer.propose(BarDecoder(), n, context(known, constraint))
 
 
 def test_grid_order_is_first_coordinate_slowest() -> None:
@@ -95,6 +101,4 @@ def test_rejects_bad_settings_and_non_2d_models() -> None:
     model = BarDecoder()
     model.latent_dim = 16
     with pytest.raises(InputError, match="2-D"):
-        GridOptimizer().propose(
-            model, 1, objective=thickness, constraint=None, known=set(), device=torch.device("cpu")
-        )
+        GridOptimizer().propose(model, 1, context())

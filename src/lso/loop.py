@@ -25,7 +25,8 @@ import torch
 
 from lso.constraints import build_constraint
 from lso.models.base import LatentModel
-from lso.optimizers.grid import GridOptimizer, Proposal, image_keys, latent_grid
+from lso.optimizers.base import Proposal, SearchContext, image_keys
+from lso.optimizers.grid import GridOptimizer, latent_grid
 from lso.training import FitSettings, fit
 from lso.utils import InputError, atomic_path
 from lso.weighting import compute_weights, fb_keep_mask
@@ -106,12 +107,18 @@ def _to_uint8(images: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def _rng_state(generator: torch.Generator) -> dict[str, torch.Tensor]:
-    return {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+    """Every random stream the loop draws from, so a resumed run draws the same numbers."""
+    state = {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
 
 
 def _restore_rng(state: dict[str, torch.Tensor], generator: torch.Generator) -> None:
     torch.set_rng_state(state["torch"])
     generator.set_state(state["generator"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
 
 
 def save_state(path: Path, state: LoopState, fingerprint: str) -> None:
@@ -253,23 +260,26 @@ class WeightedRetrainingRun:
 
     def _propose(self) -> Proposal:
         spec = self.settings.constraint
+        data = self._data_tensor()
         constraint = build_constraint(
             spec["type"],
             self.model,
-            self._data_tensor(),
+            data,
             threshold=spec.get("threshold"),
             n_components=spec.get("n_components", 10),
             seed=self.settings.seed + self.state.iteration,
         )
         n = min(self.settings.queries_per_iteration, self.settings.budget - self.n_queries)
-        proposal = self.optimizer.propose(
-            self.model,
-            n,
+        context = SearchContext(
             objective=self.objective,
             constraint=constraint,
             known=self.known,
             device=self.device,
+            data_images=data,
+            data_scores=self.state.data_scores.numpy(),
+            seed=self.settings.seed * 100_003 + self.state.iteration,
         )
+        proposal = self.optimizer.propose(self.model, n, context)
         self.state.oracle_evaluations += proposal.oracle_evaluations
         return proposal
 

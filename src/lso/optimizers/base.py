@@ -1,0 +1,79 @@
+"""What every latent optimiser gets from the loop and gives back.
+
+The loop hands an optimiser the current model and a :class:`SearchContext` (data, scores,
+constraint, images already seen) and asks for ``n`` new points; the optimiser returns a
+:class:`Proposal`. Optimisers that keep state between iterations (warm starts) expose it
+through ``state_dict``/``load_state_dict`` so that a resumed run continues identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from lso.constraints import DensityConstraint
+from lso.models.base import LatentModel
+
+
+@dataclass
+class SearchContext:
+    """Everything an optimiser may use to choose the next points."""
+
+    objective: Callable[[np.ndarray], np.ndarray]
+    constraint: DensityConstraint | None
+    known: set[bytes]
+    device: torch.device
+    data_images: torch.Tensor  # (N, 28, 28) float on ``device``, the current training data
+    data_scores: np.ndarray  # (N,) float64
+    seed: int  # differs per iteration; for the optimiser's own randomness
+
+
+@dataclass
+class Proposal:
+    """Latent points and their decoded, binarised images, in the optimiser's preference order."""
+
+    latents: np.ndarray  # (n, d) float64
+    images: np.ndarray  # (n, 28, 28) float32 in {0, 1}
+    log_density: np.ndarray  # (n,) float64, NaN without a constraint
+    oracle_evaluations: int = 0
+    diagnostics: dict[str, float] = field(default_factory=dict)
+    predicted_mean: np.ndarray | None = None  # surrogate's prediction of each point's score
+    predicted_var: np.ndarray | None = None
+
+
+class LatentOptimizer(Protocol):
+    def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal: ...
+
+
+def image_keys(images: np.ndarray) -> list[bytes]:
+    """Hashable identities of binary images, used to de-duplicate queries and data."""
+    flat = images.reshape(len(images), int(np.prod(images.shape[1:]))) > 0.5
+    return [row.tobytes() for row in np.packbits(flat, axis=1)]
+
+
+@torch.no_grad()
+def decode_binary(
+    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int = 512
+) -> np.ndarray:
+    """Decode latent points to {0, 1} images by rounding the pixel probabilities."""
+    model.eval()
+    parts = []
+    for start in range(0, len(latents), batch_size):
+        z = torch.as_tensor(latents[start : start + batch_size], dtype=torch.float32, device=device)
+        parts.append((model.decode(z) > 0.5).float().cpu().numpy())
+    return np.concatenate(parts) if parts else np.zeros((0, 28, 28), np.float32)
+
+
+def log_density_of(
+    constraint: DensityConstraint | None, latents: np.ndarray, device: torch.device
+) -> np.ndarray:
+    """The constraint's log density of each point (NaN without a constraint)."""
+    if constraint is None:
+        return np.full(len(latents), np.nan)
+    with torch.no_grad():
+        z = torch.as_tensor(latents, dtype=torch.float64, device=device)
+        return constraint.log_density(z).cpu().numpy()
