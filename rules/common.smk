@@ -114,6 +114,7 @@ def final_outputs():
     ]
     outputs += [f"results/figures/comparisons/{c}.png" for c in config.get("comparisons", {})]
     outputs += [f"results/figures/experiments/{e}/best_images.png" for e in EXPERIMENTS]
+    outputs += [f"results/figures/experiments/{e}/diagnostics.png" for e in EXPERIMENTS]
     outputs += [
         f"results/figures/experiments/{e}/latent_snapshots_seed{seed}.png"
         for e in EXPERIMENTS if is_2d(e) for seed in EXPERIMENTS[e]["seeds"]

@@ -15,6 +15,7 @@ rule optimize:
         queries="results/opt/{experiment}/seed{seed}/queries.csv",
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",
         info="results/opt/{experiment}/seed{seed}/run.json",
+        diagnostics="results/opt/{experiment}/seed{seed}/diagnostics.csv",
     log:
         "logs/optimize/{experiment}/seed{seed}.log",
     conda:

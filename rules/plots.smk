@@ -54,6 +54,30 @@ rule plot_best_images:
         "../workflow_scripts/plot_best_images.py"
 
 
+rule plot_diagnostics:
+    input:
+        diagnostics=lambda wildcards: run_files(wildcards.experiment, "diagnostics.csv"),
+        info=lambda wildcards: run_files(wildcards.experiment, "run.json"),
+        code=library(*PLOT_CODE),
+    output:
+        report(
+            "results/figures/experiments/{experiment}/diagnostics.png",
+            caption="../report/diagnostics.rst",
+            category="Optimisation",
+            subcategory="Diagnostics",
+            labels={"experiment": "{experiment}"},
+        ),
+    log:
+        "logs/plot_diagnostics/{experiment}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../workflow_scripts/plot_diagnostics.py"
+
+
 rule plot_latent_snapshots:
     input:
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",

@@ -93,14 +93,14 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(
 ):
     reference, reference_arrays, _ = finished(trained_vae, digit_data, tmp_path / "reference")
 
-    def stop_after_first(iteration):
-        if iteration == 0:
+    def stop_after_first(n_queries):
+        if n_queries == 4:
             raise Interrupt
 
     trained_vae.load_state_dict(trained_vae_state)
     run, out = make_run(trained_vae, digit_data, tmp_path / "resumed")
     with pytest.raises(Interrupt):
-        run.run(on_iteration_end=stop_after_first)
+        run.run(on_round_end=stop_after_first)
     assert load_state(state_path_for(out), "f").iteration == 1
     # a fresh process: a freshly loaded model, the same inputs
     trained_vae.load_state_dict(trained_vae_state)
@@ -114,7 +114,7 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(
 def test_state_from_other_settings_is_not_resumed(trained_vae, digit_data, tmp_path):
     run, out = make_run(trained_vae, digit_data, tmp_path)
     with pytest.raises(Interrupt):
-        run.run(on_iteration_end=lambda _: (_ for _ in ()).throw(Interrupt))
+        run.run(on_round_end=lambda _: (_ for _ in ()).throw(Interrupt))
     assert load_state(state_path_for(out), "f") is not None
     assert load_state(state_path_for(out), "other settings") is None
 
@@ -156,3 +156,43 @@ def test_fb_keeps_the_data_size(trained_vae, digit_data, tmp_path):
 def test_invalid_settings_name_the_key(change, message):
     with pytest.raises(InputError, match=message):
         replace(SETTINGS, **change)
+
+
+def test_rounds_of_q_queries_within_an_iteration(trained_vae, digit_data, tmp_path):
+    settings = replace(SETTINGS, optimizer={**SETTINGS.optimizer, "batch_size": 2})
+    queries, _, out = finished(trained_vae, digit_data, tmp_path, settings)
+    assert queries.groupby("iteration").size().tolist() == [4, 4, 4]
+    assert queries["model_version"].tolist() == [1] * 4 + [2] * 4 + [3] * 4
+    diagnostics = pd.read_csv(out / "diagnostics.csv")
+    assert len(diagnostics) == 6
+    assert diagnostics["retrain_seconds"].gt(0).tolist() == [True, False] * 3
+    assert diagnostics["predictive_log_likelihood"].isna().all()  # the grid has no surrogate
+
+
+def test_resume_in_the_middle_of_an_iteration(trained_vae_state, trained_vae, digit_data, tmp_path):
+    settings = replace(SETTINGS, optimizer={**SETTINGS.optimizer, "batch_size": 2})
+    reference, _, _ = finished(trained_vae, digit_data, tmp_path / "reference", settings)
+
+    def stop_mid_iteration(n_queries):
+        if n_queries == 6:
+            raise Interrupt
+
+    trained_vae.load_state_dict(trained_vae_state)
+    run, _ = make_run(trained_vae, digit_data, tmp_path / "resumed", settings)
+    with pytest.raises(Interrupt):
+        run.run(on_round_end=stop_mid_iteration)
+    trained_vae.load_state_dict(trained_vae_state)
+    resumed, _, _ = finished(trained_vae, digit_data, tmp_path / "resumed", settings)
+    columns = [c for c in reference.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(reference[columns], resumed[columns])
+
+
+def test_predictive_log_likelihood_is_the_gaussian_log_density():
+    from scipy.stats import norm
+
+    from lso.loop import predictive_log_likelihood
+
+    scores, mean, var = np.array([0.3, 0.5]), np.array([0.2, 0.6]), np.array([0.01, 0.04])
+    expected = norm(mean, np.sqrt(var)).logpdf(scores).mean()
+    assert predictive_log_likelihood(scores, mean, var) == pytest.approx(expected)
+    assert math.isnan(predictive_log_likelihood(scores, None, None))

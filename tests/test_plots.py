@@ -184,3 +184,22 @@ def test_save_figure_writes_pdf_and_rejects_other_suffix(tmp_path: Path) -> None
     assert (tmp_path / "a.pdf").stat().st_size > 0
     with pytest.raises(InputError, match="must end in .png"):
         save_figure(Figure(), tmp_path / "a.jpg")
+
+
+def test_plot_diagnostics_draws_only_available_panels() -> None:
+    from lso.plots import plot_diagnostics
+
+    grid_run = pd.DataFrame(
+        {
+            "queries": [5, 10],
+            "propose_seconds": [0.5, 0.6],
+            "predictive_log_likelihood": [np.nan, np.nan],
+        }
+    )
+    bo_run = grid_run.assign(
+        surrogate_fit_seconds=[0.1, 0.2],
+        acquisition_seconds=[1.0, 0.9],
+        predictive_log_likelihood=[1.5, 2.0],
+    )
+    assert len(plot_diagnostics({"seed 1": grid_run}).axes) == 1
+    assert len(plot_diagnostics({"seed 1": bo_run, "seed 2": bo_run}).axes) == 4

@@ -1,10 +1,12 @@
 """The weighted-retraining loop (Tripp et al. 2020; the thesis's ``opt_mnist_*`` scripts).
 
-Each iteration: retrain the generative model on rank-weighted data, fit the validity
-constraint to the new latent space, ask the optimiser for ``r`` new latent points, decode and
-score them with the black box, append them to the data and recompute the weights. The state
-is saved after every iteration, so a killed run resumes where it stopped and, on CPU, ends
-with exactly the queries an uninterrupted run makes.
+Each iteration retrains the generative model on weighted data and then queries ``r`` new
+points in rounds: fit the validity constraint to the current latent space, ask the optimiser
+for ``q`` points (``optimizer.batch_size``; all ``r`` at once unless set), decode and score
+them with the black box, and append them to the data. The thesis proposes all ``r`` from one
+surrogate fit; Tripp et al. refit after every query (``q = 1``). The state is saved after every
+round, so a killed run resumes where it stopped and, on CPU, ends with exactly the queries an
+uninterrupted run makes.
 """
 
 from __future__ import annotations
@@ -78,15 +80,22 @@ class LoopSettings:
             )
 
     @property
-    def queries_per_iteration(self) -> int:
-        return int(min(self.retrain_every, self.budget))
+    def queries_per_round(self) -> int:
+        """q: points proposed per optimiser call (per surrogate fit)."""
+        batch = self.optimizer.get("batch_size")
+        if batch is None:
+            if math.isinf(self.retrain_every):
+                return self.budget
+            return int(self.retrain_every)
+        return int(batch)
 
 
 @dataclass
 class LoopState:
-    """Everything needed to continue a run: saved after every iteration."""
+    """Everything needed to continue a run: saved after every round of queries."""
 
     iteration: int
+    queried_this_iteration: int
     data_images: torch.Tensor  # uint8 (N, 28, 28), pixel * 255
     data_scores: torch.Tensor  # float64 (N,)
     model_state: dict[str, torch.Tensor]
@@ -100,6 +109,23 @@ class LoopState:
     elapsed: float = 0.0
     stalled: int = 0
     rng: dict[str, Any] = field(default_factory=dict)
+    optimizer_state: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[dict[str, float]] = field(default_factory=list)
+
+
+def predictive_log_likelihood(
+    scores: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None
+) -> float:
+    """Mean Gaussian log density of the observed scores under the surrogate's predictions.
+
+    It says how well the surrogate predicted the very points it chose: the quantity that
+    decides whether BO is better than random search. NaN for optimisers without a surrogate.
+    """
+    if mean is None or var is None:
+        return float("nan")
+    var = np.maximum(np.asarray(var, dtype=np.float64), 1e-12)
+    residual = np.asarray(scores, dtype=np.float64) - np.asarray(mean, dtype=np.float64)
+    return float(np.mean(-0.5 * (np.log(2 * np.pi * var) + residual**2 / var)))
 
 
 def _to_uint8(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -169,13 +195,16 @@ class WeightedRetrainingRun:
         torch.manual_seed(settings.seed)
         resumed = load_state(state_path, fingerprint)
         if resumed is not None:
-            logger.info("resuming from %s after iteration %d", state_path, resumed.iteration - 1)
+            logger.info("resuming from %s after %d queries", state_path, len(resumed.rows))
             self.model.load_state_dict(resumed.model_state)
             _restore_rng(resumed.rng, self.generator)
+            if resumed.optimizer_state:
+                self.optimizer.load_state_dict(resumed.optimizer_state)
             self.state = resumed
         else:
             self.state = LoopState(
                 iteration=0,
+                queried_this_iteration=0,
                 data_images=_to_uint8(dataset["train_images"]),
                 data_scores=torch.as_tensor(dataset["train_scores"], dtype=torch.float64),
                 model_state={},
@@ -194,38 +223,58 @@ class WeightedRetrainingRun:
     def n_queries(self) -> int:
         return len(self.state.rows)
 
-    def run(self, on_iteration_end: Callable[[int], None] | None = None) -> None:
-        """Iterate until the budget is spent (or the optimiser runs out of new points)."""
+    def run(self, on_round_end: Callable[[int], None] | None = None) -> None:
+        """Query until the budget is spent (or the optimiser runs out of new points).
+
+        ``on_round_end`` is called with the number of queries so far after each saved round.
+        """
         while self.n_queries < self.settings.budget and not self._gave_up():
-            self._iteration_start = time.perf_counter()
-            self._iteration()
-            self.state.elapsed += time.perf_counter() - self._iteration_start
-            self.state.iteration += 1
+            self._round_start = time.perf_counter()
+            self._round()
+            self.state.elapsed += time.perf_counter() - self._round_start
             self.state.model_state = self.model.state_dict()
             self.state.rng = _rng_state(self.generator)
+            self.state.optimizer_state = self.optimizer.state_dict()
             save_state(self.state_path, self.state, self.fingerprint)
-            if on_iteration_end is not None:
-                on_iteration_end(self.state.iteration - 1)
+            if on_round_end is not None:
+                on_round_end(self.n_queries)
 
     def _gave_up(self) -> bool:
         """Stop when the optimiser finds nothing new and retraining cannot change that."""
         never_retrains = math.isinf(self.settings.retrain_every) and self.state.iteration > 0
         return self.state.stalled >= 3 or (never_retrains and self.state.stalled > 0)
 
-    def _iteration(self) -> None:
+    def _round(self) -> None:
+        """One optimiser call; a new iteration (retraining, snapshot) starts when one is due."""
         t = self.state.iteration
-        epochs = self.settings.initial_retrain_epochs if t == 0 else self.settings.retrain_epochs
-        if t == 0 or not math.isinf(self.settings.retrain_every):
-            self._retrain(epochs, t)
-        if self.model.latent_dim == 2:
-            self._snapshot(t)
-        proposal = self._propose()
+        timings = {"retrain_seconds": 0.0}
+        if self.state.queried_this_iteration == 0:
+            start = time.perf_counter()
+            epochs = (
+                self.settings.initial_retrain_epochs if t == 0 else self.settings.retrain_epochs
+            )
+            if t == 0 or not math.isinf(self.settings.retrain_every):
+                self._retrain(epochs, t)
+            if self.model.latent_dim == 2:
+                self._snapshot(t)
+            timings["retrain_seconds"] = time.perf_counter() - start
+        proposal, propose_timings = self._propose()
+        timings.update(propose_timings)
         if len(proposal.latents) == 0:
             self.state.stalled += 1
             logger.warning("iteration %d: the optimiser found no new valid point", t)
+            self._end_iteration()
             return
         self.state.stalled = 0
-        self._record(proposal)
+        scores = self._record(proposal)
+        self._log_diagnostics(proposal, scores, timings)
+        self.state.queried_this_iteration += len(scores)
+        if self.state.queried_this_iteration >= self.settings.retrain_every:
+            self._end_iteration()
+
+    def _end_iteration(self) -> None:
+        self.state.iteration += 1
+        self.state.queried_this_iteration = 0
 
     def _data_tensor(self) -> torch.Tensor:
         return self.state.data_images.to(self.device, torch.float32) / 255.0
@@ -258,18 +307,26 @@ class WeightedRetrainingRun:
         params = dict(self.settings.weighting)
         return {"kind": params.pop("type"), **params}
 
-    def _propose(self) -> Proposal:
+    def _propose(self) -> tuple[Proposal, dict[str, float]]:
+        """Fit the constraint to the current data and ask the optimiser for one round."""
+        start = time.perf_counter()
         spec = self.settings.constraint
         data = self._data_tensor()
+        round_seed = self.settings.seed * 100_003 + self.n_queries  # new per round, reproducible
         constraint = build_constraint(
             spec["type"],
             self.model,
             data,
             threshold=spec.get("threshold"),
             n_components=spec.get("n_components", 10),
-            seed=self.settings.seed + self.state.iteration,
+            seed=round_seed % 2**31,
         )
-        n = min(self.settings.queries_per_iteration, self.settings.budget - self.n_queries)
+        constraint_seconds = time.perf_counter() - start
+        n = min(
+            self.settings.queries_per_round,
+            self.settings.retrain_every - self.state.queried_this_iteration,
+            self.settings.budget - self.n_queries,
+        )
         context = SearchContext(
             objective=self.objective,
             constraint=constraint,
@@ -277,13 +334,19 @@ class WeightedRetrainingRun:
             device=self.device,
             data_images=data,
             data_scores=self.state.data_scores.numpy(),
-            seed=self.settings.seed * 100_003 + self.state.iteration,
+            seed=round_seed,
         )
-        proposal = self.optimizer.propose(self.model, n, context)
+        start = time.perf_counter()
+        proposal = self.optimizer.propose(self.model, int(n), context)
         self.state.oracle_evaluations += proposal.oracle_evaluations
-        return proposal
+        timings = {
+            "constraint_seconds": constraint_seconds,
+            "propose_seconds": time.perf_counter() - start,
+        }
+        return proposal, timings
 
-    def _record(self, proposal: Proposal) -> None:
+    def _record(self, proposal: Proposal) -> np.ndarray:
+        """Score the proposal with the black box, log one row per query, grow the data."""
         scores = self.objective(proposal.images)
         best = max((row["best_so_far"] for row in self.state.rows[-1:]), default=-np.inf)
         for z, image, score, log_density in zip(
@@ -297,7 +360,7 @@ class WeightedRetrainingRun:
                     "score": float(score),
                     "best_so_far": best,
                     "model_version": self.state.n_retrainings,
-                    "seconds": self.state.elapsed + time.perf_counter() - self._iteration_start,
+                    "seconds": self.state.elapsed + time.perf_counter() - self._round_start,
                     "log_density": float(log_density),
                 }
             )
@@ -307,6 +370,24 @@ class WeightedRetrainingRun:
         self._append(proposal.images, scores)
         logger.info(
             "iteration %d: %d queries so far, best %.4f", self.state.iteration, self.n_queries, best
+        )
+        return scores
+
+    def _log_diagnostics(
+        self, proposal: Proposal, scores: np.ndarray, timings: dict[str, float]
+    ) -> None:
+        """One row per round: timings, surrogate diagnostics, predictive log likelihood."""
+        self.state.diagnostics.append(
+            {
+                "iteration": self.state.iteration,
+                "queries": self.n_queries,
+                **timings,
+                **proposal.diagnostics,
+                "oracle_evaluations": proposal.oracle_evaluations,
+                "predictive_log_likelihood": predictive_log_likelihood(
+                    scores, proposal.predicted_mean, proposal.predicted_var
+                ),
+            }
         )
 
     def _append(self, images: np.ndarray, scores: np.ndarray) -> None:
@@ -337,10 +418,12 @@ class WeightedRetrainingRun:
         self.state.snapshot_iterations.append(t)
 
     def write_outputs(self, out_dir: Path, info: dict[str, Any]) -> None:
-        """Write ``queries.csv``, ``queries.npz`` and ``run.json``; then drop the resume state."""
+        """Write the run's files (queries, arrays, diagnostics, run.json); drop the state."""
         out_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(out_dir / "queries.csv") as tmp:
             pd.DataFrame(self.state.rows, columns=QUERY_COLUMNS).to_csv(tmp, index=False)
+        with atomic_path(out_dir / "diagnostics.csv") as tmp:
+            pd.DataFrame(self.state.diagnostics).to_csv(tmp, index=False)
         arrays = self._arrays()
         with atomic_path(out_dir / "queries.npz") as tmp:
             np.savez_compressed(tmp, **arrays)

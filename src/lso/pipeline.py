@@ -211,6 +211,14 @@ def plot_snapshots(run_dir: PathLike, max_panels: int, output: PathLike) -> None
     plots.save_figure(fig, output)
 
 
+def plot_diagnostics(run_dirs: list[PathLike], title: str, output: PathLike) -> None:
+    """Per-round optimiser timings and surrogate quality of one experiment, per seed."""
+    runs = {
+        f"seed {load_run(d).seed}": pd.read_csv(Path(d) / "diagnostics.csv") for d in run_dirs
+    }
+    plots.save_figure(plots.plot_diagnostics(runs, title=title), output)
+
+
 def plot_weights(dataset_path: PathLike, k_values: list[float], output: PathLike) -> None:
     """How rank weighting with each k reshapes the training data's score distribution."""
     scores = load_dataset(dataset_path)["train_scores"]

@@ -292,6 +292,37 @@ def plot_model_overview(
     return fig
 
 
+DIAGNOSTIC_PANELS = (
+    ("surrogate_fit_seconds", "surrogate fit", "seconds"),
+    ("acquisition_seconds", "acquisition optimisation", "seconds"),
+    ("propose_seconds", "whole proposal", "seconds"),
+    ("predictive_log_likelihood", "predictive log likelihood of proposals", "mean log density"),
+)
+
+
+def plot_diagnostics(runs: dict[str, pd.DataFrame], title: str | None = None) -> Figure:
+    """Per-round optimiser diagnostics of one experiment, one line per seed, against queries.
+
+    Panels whose column no run has (e.g. surrogate timings of the grid optimiser) are left out.
+    """
+    panels = [
+        panel
+        for panel in DIAGNOSTIC_PANELS
+        if any(panel[0] in frame and frame[panel[0]].notna().any() for frame in runs.values())
+    ]
+    fig = _new_figure((PANEL_INCHES * max(len(panels), 1), PANEL_INCHES * 0.8))
+    for index, (column, name, unit) in enumerate(panels, 1):
+        ax = fig.add_subplot(1, len(panels), index)
+        for (label, frame), colour in zip(runs.items(), _colours(), strict=False):
+            if column in frame:
+                ax.plot(frame["queries"], frame[column], marker=".", color=colour, label=label)
+        _style_axes(ax, name, "queries", unit)
+        if index == 1:
+            ax.legend(fontsize="small")
+    _set_title(fig, title)
+    return fig
+
+
 def _new_figure(size: tuple[float, float]) -> Figure:
     """A pyplot-free figure: no global state, no display needed, laid out without overlaps."""
     return Figure(figsize=size, layout="constrained")

@@ -48,6 +48,10 @@ class Proposal:
 class LatentOptimizer(Protocol):
     def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal: ...
 
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: dict) -> None: ...
+
 
 def image_keys(images: np.ndarray) -> list[bytes]:
     """Hashable identities of binary images, used to de-duplicate queries and data."""

@@ -43,6 +43,13 @@ class GridOptimizer:
                 f"(got {self.bounds}, {self.grid_len})"
             )
 
+    def state_dict(self) -> dict:
+        """The grid keeps nothing between rounds."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Nothing to restore; see :meth:`state_dict`."""
+
     def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal:
         if model.latent_dim != 2:
             raise InputError(

@@ -1,0 +1,13 @@
+"""Rule plot_diagnostics: per-round timings and surrogate quality of one experiment."""
+
+from pathlib import Path
+
+from lso.pipeline import plot_diagnostics
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+plot_diagnostics(
+    [Path(p).parent for p in snakemake.input.info],  # noqa: F821
+    snakemake.wildcards.experiment,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+)
