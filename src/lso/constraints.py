@@ -134,8 +134,12 @@ def build_constraint(
 ) -> DensityConstraint | None:
     """Fit the constraint ``kind`` to the encodings of ``images`` under ``model``.
 
-    Encoder means, not single posterior samples as in the original, place the data: the
-    density should describe where the data are, not one noisy draw of them.
+    Both GMM constraints model the *aggregate posterior*, the distribution of codes the
+    decoder was trained on: ``gmm_full`` exactly (one Gaussian per datum), ``gmm_fit`` by a
+    GMM fitted to one posterior sample per datum (a deterministic encoder's codes for an RAE).
+    Fitting to encoder means instead would ignore the posterior spread, and for a VAE whose
+    KL term has switched dimensions off it gives a degenerate density that no point off the
+    data manifold can satisfy.
     """
     if kind == "none":
         return None
@@ -151,4 +155,9 @@ def build_constraint(
                 f"model type {model.kind!r} has none (use 'gmm_fit')"
             )
         return gmm_full(means, log_vars, threshold)
-    return gmm_fit(means, threshold, n_components, seed)
+    codes = means
+    if log_vars is not None:
+        generator = torch.Generator(device=means.device).manual_seed(seed)
+        noise = torch.randn(means.shape, generator=generator, device=means.device)
+        codes = means + noise * torch.exp(0.5 * log_vars)
+    return gmm_fit(codes, threshold, n_components, seed)
