@@ -19,6 +19,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/optimize.smk"
+include: "rules/condgen.smk"
 include: "rules/evaluate.smk"
 include: "rules/plots.smk"
 

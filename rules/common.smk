@@ -15,6 +15,10 @@ EXPERIMENTS = config["experiments"]
 USED_MODELS = sorted({spec["model"] for spec in EXPERIMENTS.values()})
 USED_DATASETS = sorted({config["models"][m]["dataset"] for m in USED_MODELS})
 PLOTS = config["plots"]
+CLASSIFIER = config.get("classifier") or {}
+CONDGEN = config.get("condgen") or {}
+VALIDITY = config["validity"]
+PREDICTORS = ["off", "classifier", "regressor"]
 LIBRARY = os.path.join(workflow.basedir, "src", "lso")
 
 
@@ -33,10 +37,12 @@ def names_pattern(names):
 
 wildcard_constraints:
     dataset=names_pattern(config["datasets"]),
-    model=names_pattern(config["models"]),
+    model=names_pattern([*config["models"], "classifier", *(f"joint_{p}" for p in PREDICTORS)]),
     experiment=names_pattern(EXPERIMENTS),
     comparison=names_pattern(config.get("comparisons", {})) or "$^",
     seed=r"\d+",
+    target=r"\d",
+    predictor="|".join(PREDICTORS),
 
 
 def canonical(value):
@@ -87,10 +93,37 @@ def comparison_run_files(wildcards):
     return [path for experiment in experiments for path in run_files(experiment, "queries.csv")]
 
 
+def comparison_validity_files(wildcards):
+    if not CLASSIFIER:
+        return []
+    experiments = config["comparisons"][wildcards.comparison]["experiments"]
+    return [path for experiment in experiments for path in run_files(experiment, "validity.csv")]
+
+
 def comparison_runs(wildcards):
     """Experiment -> run folders, for the comparison figure's params."""
     experiments = config["comparisons"][wildcards.comparison]["experiments"]
     return {e: [os.path.dirname(p) for p in run_files(e, "queries.csv")] for e in experiments}
+
+
+def evaluation_files(name):
+    """Per-run classifier evaluations, when a classifier is configured."""
+    return all_run_files(name) if CLASSIFIER else []
+
+
+def condgen_files(extension):
+    return [
+        f"results/condgen/target{target}/seed{seed}.{extension}"
+        for target in CONDGEN.get("targets", [])
+        for seed in CONDGEN.get("seeds", [])
+    ]
+
+
+def condgen_arrays_by_target(wildcards):
+    return {
+        target: [f"results/condgen/target{target}/seed{seed}.npz" for seed in CONDGEN["seeds"]]
+        for target in CONDGEN["targets"]
+    }
 
 
 def is_2d(experiment):
@@ -121,4 +154,16 @@ def final_outputs():
     ]
     outputs += [f"results/figures/models/{m}/training.png" for m in USED_MODELS]
     outputs += [f"results/figures/datasets/{d}/weight_distribution.png" for d in USED_DATASETS]
+    if CLASSIFIER:
+        outputs += ["results/models/classifier/metrics.json"]
+        outputs += ["results/figures/models/classifier/training.png"]
+    if CONDGEN:
+        outputs += [
+            "results/tables/condgen.csv",
+            "results/figures/condgen/latent_spaces.png",
+            "results/figures/condgen/objective_landscapes.png",
+            "results/figures/condgen/top_images.png",
+            f"results/figures/condgen/bo_run_target{CONDGEN['plot_target']}_seed{CONDGEN['seeds'][0]}.png",
+        ]
+        outputs += [f"results/figures/models/joint_{p}/training.png" for p in PREDICTORS]
     return outputs

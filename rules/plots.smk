@@ -1,6 +1,7 @@
 rule plot_comparison:
     input:
         runs=comparison_run_files,
+        validity=comparison_validity_files,
         code=library(*PLOT_CODE),
     output:
         report(

@@ -14,6 +14,8 @@ rule pretrain:
         ),
     log:
         "logs/pretrain/{model}.log",
+    wildcard_constraints:
+        model=names_pattern(config["models"]),
     conda:
         "../envs/lso.yaml"
     threads: 2

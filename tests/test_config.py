@@ -66,6 +66,15 @@ def test_experiment_defaults_merge_deeply() -> None:
     assert config["experiments"]["b"]["budget"] == 7
 
 
+def test_a_section_of_another_type_replaces_the_default() -> None:
+    config = {
+        "experiment_defaults": {"optimizer": {"type": "grid", "grid_len": 50, "bounds": 3}},
+        "experiments": {"a": {"optimizer": {"type": "local", "n_starts": 4}}},
+    }
+    apply_experiment_defaults(config)
+    assert config["experiments"]["a"]["optimizer"] == {"type": "local", "n_starts": 4}
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

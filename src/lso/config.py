@@ -16,10 +16,19 @@ from lso.utils import InputError
 
 
 def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep merge of two config dicts; ``override`` wins."""
+    """Deep merge of two config dicts; ``override`` wins.
+
+    A section that names a different ``type`` (say ``optimizer: {type: local}`` over a grid
+    default) replaces the default section: the other type's options would not apply to it.
+    """
     result = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
+        old = result.get(key)
+        if (
+            isinstance(value, dict)
+            and isinstance(old, dict)
+            and value.get("type", old.get("type")) == old.get("type")
+        ):
             result[key] = merged(result[key], value)
         else:
             result[key] = copy.deepcopy(value)
@@ -39,6 +48,7 @@ def apply_experiment_defaults(config: dict[str, Any]) -> None:
 def check_config(config: dict[str, Any]) -> None:
     """Cross-key checks on a schema-valid config; raises ``InputError`` naming the key."""
     _check_models(config)
+    _check_judging(config)
     _check_experiments(config)
     _check_comparisons(config)
     _check_data_files(config)
@@ -48,6 +58,31 @@ def _check_models(config: dict[str, Any]) -> None:
     for name, model in config["models"].items():
         if model["dataset"] not in config["datasets"]:
             raise InputError(f"models.{name}.dataset {model['dataset']!r} is not a key of datasets")
+        if config["datasets"][model["dataset"]]["digit"] is None:
+            raise InputError(
+                f"models.{name}.dataset {model['dataset']!r} keeps all digits (digit: null); "
+                "thickness models need one digit"
+            )
+
+
+def _check_judging(config: dict[str, Any]) -> None:
+    """The classifier and conditional generation need labelled (all-digit) data sets."""
+    for section in ("classifier", "condgen"):
+        spec = config.get(section)
+        if not spec:
+            continue
+        dataset = config["datasets"].get(spec["dataset"])
+        if dataset is None:
+            raise InputError(f"{section}.dataset {spec['dataset']!r} is not a key of datasets")
+        if dataset["digit"] is not None:
+            raise InputError(
+                f"{section}.dataset {spec['dataset']!r} must keep all digits (digit: null)"
+            )
+    if config.get("condgen") and not config.get("classifier"):
+        raise InputError("condgen needs a classifier section: the classifier is its black box")
+    reserved = {"classifier", *(f"joint_{p}" for p in ("off", "classifier", "regressor"))}
+    for name in reserved & set(config["models"]):
+        raise InputError(f"models.{name}: the name is reserved for the pipeline's own models")
 
 
 def _check_experiments(config: dict[str, Any]) -> None:
@@ -63,6 +98,12 @@ def _check_experiments(config: dict[str, Any]) -> None:
             raise InputError(
                 f"{key}.optimizer.type 'grid' needs a 2-D model; {experiment['model']} has "
                 f"latent_dim {model['latent_dim']}"
+            )
+        optimizer = experiment["optimizer"]
+        if math.isinf(r) and optimizer["type"] != "grid" and optimizer.get("batch_size") is None:
+            raise InputError(
+                f"{key}.optimizer.batch_size must be set when retrain_every is .inf: a "
+                f"{optimizer['type']!r} optimiser should not propose the whole budget from one fit"
             )
         if experiment["constraint"]["type"] == "gmm_full" and model["type"] != "vae":
             raise InputError(

@@ -28,7 +28,8 @@ import torch
 from lso.constraints import build_constraint
 from lso.models.base import LatentModel
 from lso.optimizers.base import Proposal, SearchContext, image_keys
-from lso.optimizers.grid import GridOptimizer, latent_grid
+from lso.optimizers.bayesopt import build_optimizer
+from lso.optimizers.grid import latent_grid
 from lso.training import FitSettings, fit
 from lso.utils import InputError, atomic_path
 from lso.weighting import compute_weights, fb_keep_mask
@@ -190,7 +191,7 @@ class WeightedRetrainingRun:
         self.state_path = state_path
         self.fingerprint = fingerprint
         self.val_images = torch.as_tensor(dataset["val_images"], device=device)
-        self.optimizer = _build_optimizer(settings.optimizer)
+        self.optimizer = build_optimizer(settings.optimizer)
         self.generator = torch.Generator().manual_seed(settings.seed)
         torch.manual_seed(settings.seed)
         resumed = load_state(state_path, fingerprint)
@@ -460,13 +461,6 @@ class WeightedRetrainingRun:
             arrays["snapshot_images"] = np.stack([s.numpy() for s in self.state.snapshots])
             arrays["snapshot_iterations"] = np.asarray(self.state.snapshot_iterations, np.int64)
         return arrays
-
-
-def _build_optimizer(spec: dict[str, Any]) -> GridOptimizer:
-    kind = spec.get("type")
-    if kind == "grid":
-        return GridOptimizer(bounds=float(spec["bounds"]), grid_len=int(spec["grid_len"]))
-    raise InputError(f"optimizer.type {kind!r} is unknown; expected one of ['grid']")
 
 
 def state_path_for(out_dir: str | os.PathLike) -> Path:

@@ -18,7 +18,14 @@ import pandas as pd
 import torch
 
 from lso import plots
-from lso.data.mnist import load_dataset, load_mnist, prepare_digit_dataset, save_dataset
+from lso.data.mnist import (
+    load_dataset,
+    load_mnist,
+    prepare_all_digits,
+    prepare_digit_dataset,
+    save_dataset,
+    save_labelled_dataset,
+)
 from lso.loop import LoopSettings, WeightedRetrainingRun, state_path_for
 from lso.models import build_model, load_checkpoint, save_checkpoint
 from lso.objectives import get_objective
@@ -32,8 +39,21 @@ PathLike = str | os.PathLike[str]
 
 
 def prepare_data(spec: dict[str, Any], output: PathLike) -> None:
-    """Read the raw MNIST source named in ``spec`` and write the prepared digit data set."""
+    """Read the raw MNIST source named in ``spec`` and write the prepared data set.
+
+    ``digit: null`` keeps every digit with its label (for the classifier and conditional
+    generation); otherwise one digit with its thickness.
+    """
     images, labels = load_mnist(spec["source"], spec.get("path"))
+    if spec["digit"] is None:
+        arrays = prepare_all_digits(
+            images, labels, binarize_threshold=spec["binarize_threshold"],
+            val_fraction=spec["val_fraction"], seed=spec["seed"],
+        )
+        logger.info("prepared %d training and %d validation digits of all classes",
+                    len(arrays["train_labels"]), len(arrays["val_labels"]))
+        save_labelled_dataset(output, arrays)
+        return
     arrays = prepare_digit_dataset(
         images,
         labels,
@@ -161,8 +181,16 @@ def optimise(
 def summarise(
     run_dirs: list[PathLike], top_k: list[int], *, summary: PathLike, mean_std: PathLike
 ) -> None:
-    """Write the per-run summary and the per-experiment mean ± std table."""
+    """Write the per-run summary and the per-experiment mean ± std table.
+
+    Runs judged by the classifier (``evaluation.json``) gain its validity and Fréchet distance.
+    """
     table = summarise_runs([load_run(d) for d in run_dirs], top_k=tuple(top_k))
+    evaluations = [Path(d) / "evaluation.json" for d in run_dirs]
+    if all(path.is_file() for path in evaluations):
+        judged = [json.loads(path.read_text()) for path in evaluations]
+        table["validity"] = [e["validity"] for e in judged]
+        table["frechet_distance"] = [e["frechet_distance"] for e in judged]
     with atomic_path(summary) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(mean_std) as tmp:
@@ -177,12 +205,23 @@ def plot_comparison(
     output: PathLike,
     pdf: bool = False,
 ) -> None:
-    """Top-k best-so-far curves of several experiments on one axis (mean ± std over seeds)."""
+    """Top-k best-so-far curves of several experiments on one axis (mean ± std over seeds),
+    and the running fraction of valid queries beside them when the classifier judged them."""
     curves = {
         labels.get(name, name): [load_run(d).queries["score"].to_numpy() for d in dirs]
         for name, dirs in runs.items()
     }
-    plots.save_figure(plots.plot_score_curves(curves, top_k=tuple(top_k), title=title), output, pdf)
+    validity = None
+    if all((Path(d) / "validity.csv").is_file() for dirs in runs.values() for d in dirs):
+        validity = {
+            labels.get(name, name): [
+                pd.read_csv(Path(d) / "validity.csv")["valid_fraction_so_far"].to_numpy()
+                for d in dirs
+            ]
+            for name, dirs in runs.items()
+        }
+    fig = plots.plot_score_curves(curves, top_k=tuple(top_k), title=title, validity=validity)
+    plots.save_figure(fig, output, pdf)
 
 
 def plot_best_images(run_dirs: list[PathLike], n: int, title: str, output: PathLike) -> None:

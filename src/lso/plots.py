@@ -60,24 +60,46 @@ def plot_score_curves(
     curves: dict[str, list[np.ndarray]],
     top_k: tuple[int, ...] = (1, 10),
     title: str | None = None,
+    validity: dict[str, list[np.ndarray]] | None = None,
 ) -> Figure:
     """Top-k best-so-far mean ± std over seeds against queries, one panel per ``k``.
 
     Seeds of one setting can stop after different numbers of queries (e.g. a time limit); the
     band is drawn over their common prefix only, so the mean never mixes different seed sets,
-    and the legend says when a setting was cut short.
+    and the legend says when a setting was cut short. ``validity`` (per setting, per seed, the
+    running fraction of queries the classifier accepts) adds a last panel: a score is only
+    worth as much as the images still being the digit.
     """
     if not curves:
         raise ValueError("curves is empty; expected at least one setting")
-    fig = _new_figure((PANEL_INCHES * 1.3 * len(top_k), PANEL_INCHES))
+    n_panels = len(top_k) + (validity is not None)
+    fig = _new_figure((PANEL_INCHES * 1.3 * n_panels, PANEL_INCHES))
     for index, k in enumerate(top_k):
-        ax = fig.add_subplot(1, len(top_k), index + 1)
+        ax = fig.add_subplot(1, n_panels, index + 1)
         for colour, (label, seed_scores) in zip(_colours(), curves.items(), strict=False):
             _draw_seed_band(ax, label, seed_scores, k, colour)
         _style_axes(ax, f"top-{k}", "queries", f"top-{k} mean score")
         ax.legend(fontsize="small")
+    if validity is not None:
+        ax = fig.add_subplot(1, n_panels, n_panels)
+        for colour, (label, fractions) in zip(_colours(), validity.items(), strict=False):
+            _draw_mean_band(ax, label, fractions, colour)
+        ax.set_ylim(-0.02, 1.02)
+        _style_axes(ax, "validity", "queries", "fraction of queries classified valid")
     _set_title(fig, title)
     return fig
+
+
+def _draw_mean_band(ax: Axes, label: str, series: list[np.ndarray], colour: tuple) -> None:
+    """Mean ± std over seeds of per-query series, over their common prefix."""
+    length = min(len(values) for values in series)
+    stacked = np.stack([np.asarray(values, dtype=np.float64)[:length] for values in series])
+    x = np.arange(1, length + 1)
+    mean = stacked.mean(axis=0)
+    ax.plot(x, mean, color=colour, label=label)
+    if len(series) > 1:
+        std = stacked.std(axis=0, ddof=1)
+        ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
 
 
 def plot_best_images(

@@ -17,19 +17,24 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from lso.models.base import LatentModel
+from lso.models.base import TrainableModule
+from lso.utils import InputError
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class FitSettings:
-    """How long and how fast to train: ``epochs`` may be fractional (0.1 = a tenth of one)."""
+    """How long and how fast to train: ``epochs`` may be fractional (0.1 = a tenth of one).
+
+    ``optimizer`` is ``"adam"`` (the thesis) or ``"rmsprop"`` (the blog's Keras models).
+    """
 
     epochs: float
     batch_size: int
     lr: float
     use_plateau_scheduler: bool = False
+    optimizer: str = "adam"
 
 
 def _batches_per_epoch(n_items: int, batch_size: int) -> int:
@@ -65,20 +70,48 @@ def _batch_indices(
 
 @torch.no_grad()
 def evaluate_loss(
-    model: LatentModel, images: torch.Tensor, batch_size: int = 512
+    model: TrainableModule,
+    images: torch.Tensor,
+    batch_size: int = 512,
+    targets: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Mean of every loss term over ``images``, in evaluation mode."""
+    """Mean of every loss term over ``images`` (and their ``targets``), in evaluation mode."""
+    _check_targets("targets", images, targets)
     model.eval()
     sums: dict[str, float] = {}
     for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        for name, value in model.loss(batch).items():
+        window = slice(start, start + batch_size)
+        batch = images[window]
+        for name, value in _batch_loss(model, batch, _rows(targets, window)).items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(batch)
     return {name: total / len(images) for name, total in sums.items()}
 
 
+def _batch_loss(
+    model: TrainableModule, x: torch.Tensor, y: torch.Tensor | None
+) -> dict[str, torch.Tensor]:
+    """``model.loss(x)``, or ``model.loss(x, y)`` for models trained with labels."""
+    return model.loss(x) if y is None else model.loss(x, y)
+
+
+def _rows(tensor: torch.Tensor | None, index: torch.Tensor | slice) -> torch.Tensor | None:
+    """``tensor[index]`` with the index on the tensor's device; no targets stay None."""
+    if tensor is None:
+        return None
+    if isinstance(index, torch.Tensor):
+        index = index.to(tensor.device)
+    return tensor[index]
+
+
+def _check_targets(name: str, images: torch.Tensor, targets: torch.Tensor | None) -> None:
+    if targets is not None and len(targets) != len(images):
+        raise InputError(
+            f"{name} has {len(targets)} entries, expected one per image ({len(images)})"
+        )
+
+
 def fit(
-    model: LatentModel,
+    model: TrainableModule,
     train_images: torch.Tensor,
     settings: FitSettings,
     *,
@@ -86,20 +119,28 @@ def fit(
     weights: np.ndarray | None = None,
     val_images: torch.Tensor | None = None,
     description: str = "training",
+    targets: torch.Tensor | None = None,
+    val_targets: torch.Tensor | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` in place and return its loss log (one row per step or evaluation).
 
-    A fresh Adam optimiser is made on every call, as the original's per-retraining Lightning
-    trainer did; validation runs after each full epoch and once at the end.
+    A fresh optimiser is made on every call, as the original's per-retraining Lightning
+    trainer did; validation runs after each full epoch and once at the end. With ``targets``
+    (labels for the classifier and the joint VAE) each batch calls ``model.loss(x, y)``; the
+    validation images then need their ``val_targets`` too.
     """
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    _check_targets("targets", train_images, targets)
+    if val_images is not None and (targets is None) != (val_targets is None):
+        raise InputError("give both targets and val_targets, or neither, when validating")
+    optimiser = _make_optimiser(model, settings)
     plateau = model.plateau_scheduler(optimiser) if settings.use_plateau_scheduler else None
     batches = _batch_indices(len(train_images), settings, weights, generator)
     per_epoch = _batches_per_epoch(len(train_images), settings.batch_size)
     rows: list[dict[str, float | int | str]] = []
     for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
         model.train()
-        terms = model.loss(train_images[index.to(train_images.device)])
+        batch = train_images[index.to(train_images.device)]
+        terms = _batch_loss(model, batch, _rows(targets, index))
         optimiser.zero_grad(set_to_none=True)
         terms["loss"].backward()
         optimiser.step()
@@ -107,7 +148,7 @@ def fit(
         rows.append(_log_row(step, step / per_epoch, "train", terms))
         end_of_epoch = step % per_epoch == 0 or step == len(batches)
         if end_of_epoch and val_images is not None and len(val_images) > 0:
-            val_terms = evaluate_loss(model, val_images)
+            val_terms = evaluate_loss(model, val_images, targets=val_targets)
             rows.append(_log_row(step, step / per_epoch, "val", val_terms))
             if plateau is not None:
                 plateau.step(val_terms["loss"])
@@ -120,6 +161,15 @@ def fit(
             )
     model.eval()
     return pd.DataFrame(rows)
+
+
+def _make_optimiser(model: TrainableModule, settings: FitSettings) -> torch.optim.Optimizer:
+    """Adam, or RMSprop with Keras' defaults (rho 0.9, eps 1e-7) to match the blog's training."""
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=settings.lr)
+    if settings.optimizer == "rmsprop":
+        return torch.optim.RMSprop(model.parameters(), lr=settings.lr, alpha=0.9, eps=1e-7)
+    raise InputError(f"optimizer must be 'adam' or 'rmsprop', got {settings.optimizer!r}")
 
 
 def _log_row(

@@ -286,3 +286,74 @@ def _check_dataset(arrays: dict[str, np.ndarray], where: str) -> None:
             )
     if np.shape(arrays["holdout_threshold"]) != ():
         raise InputError(f"{where}: holdout_threshold must be a scalar")
+
+
+LABELLED_KEYS = ("train_images", "train_labels", "val_images", "val_labels")
+
+
+def prepare_all_digits(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    binarize_threshold: float | None,
+    val_fraction: float,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Split every digit, with its label, into training and validation sets.
+
+    Conditional generation trains a classifier and VAEs jointly with a label predictor, so
+    unlike :func:`prepare_digit_dataset` nothing is filtered and the labels travel with the
+    images. Pixels are binarised (pixel > ``binarize_threshold``) or, when it is None, scaled
+    to [0, 1] as in the blog. The split is a seeded random permutation, not stratified:
+    with thousands of digits every class lands in both parts in roughly its share.
+    """
+    _check_fraction("val_fraction", val_fraction)
+    images, labels = _checked(np.asarray(images), np.asarray(labels), "MNIST arrays")
+    n_val = _fraction_count(val_fraction, len(labels))
+    if n_val >= len(labels):
+        raise InputError(
+            f"val_fraction={val_fraction} leaves no training images out of {len(labels)}"
+        )
+    pixels = _binarize(images, binarize_threshold)
+    order = np.random.default_rng(seed).permutation(len(labels))
+    val, train = order[:n_val], order[n_val:]
+    return {
+        "train_images": pixels[train],
+        "train_labels": labels[train],
+        "val_images": pixels[val],
+        "val_labels": labels[val],
+    }
+
+
+def save_labelled_dataset(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write the output of :func:`prepare_all_digits` atomically."""
+    _check_labelled(arrays, str(path))
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **{key: arrays[key] for key in LABELLED_KEYS})
+
+
+def load_labelled_dataset(path: PathLike) -> dict[str, np.ndarray]:
+    """Read a file written by :func:`save_labelled_dataset`, rejecting anything else by name."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{file}: missing labelled data set")
+    arrays = _read_npz(file)
+    _check_labelled(arrays, str(file))
+    return {key: arrays[key] for key in LABELLED_KEYS}
+
+
+def _check_labelled(arrays: dict[str, np.ndarray], where: str) -> None:
+    """Raise InputError unless ``arrays`` holds images with one integer label each."""
+    missing = [key for key in LABELLED_KEYS if key not in arrays]
+    if missing:
+        raise InputError(f"{where}: not a labelled data set; missing keys {missing}")
+    for split in ("train", "val"):
+        images = np.asarray(arrays[f"{split}_images"])
+        labels = np.asarray(arrays[f"{split}_labels"])
+        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+            raise InputError(f"{where}: {split}_images must be (N, 28, 28), got {images.shape}")
+        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(
+                f"{where}: {split}_labels must be integers of shape ({len(images)},), got "
+                f"{labels.dtype} {labels.shape}"
+            )

@@ -19,14 +19,38 @@ from torch import nn
 from lso.utils import InputError, atomic_path
 
 
-class LatentModel(nn.Module, ABC):
-    """A generative model with a continuous latent space of size ``latent_dim``."""
+class TrainableModule(nn.Module):
+    """What :func:`lso.training.fit` trains and :func:`save_checkpoint` stores.
+
+    Generative models and the oracle classifier share the fit loop and the checkpoint format,
+    so the training hooks and the ``kind``/``hparams`` pair live here rather than in
+    :class:`LatentModel`.
+    """
 
     kind: str = ""
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
         self.hparams = dict(hparams)
+
+    def on_train_step(self) -> None:
+        """Advance per-step schedules (e.g. KL annealing); called after every optimiser step."""
+
+    def finish_schedules(self) -> None:
+        """Jump every schedule to its final value; retraining during optimisation uses it."""
+
+    def plateau_scheduler(
+        self, optimiser: torch.optim.Optimizer
+    ) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+        """A learning-rate scheduler stepped on the validation loss, if the model uses one."""
+        return None
+
+
+class LatentModel(TrainableModule, ABC):
+    """A generative model with a continuous latent space of size ``latent_dim``."""
+
+    def __init__(self, **hparams: Any) -> None:
+        super().__init__(**hparams)
         self.latent_dim = int(hparams["latent_dim"])
 
     @abstractmethod
@@ -45,31 +69,25 @@ class LatentModel(nn.Module, ABC):
         """Pixel probabilities (n, 28, 28): the deterministic decode used for querying."""
         return torch.sigmoid(self.decode_logits(z)).squeeze(1)
 
-    def on_train_step(self) -> None:
-        """Advance per-step schedules (e.g. KL annealing); called after every optimiser step."""
 
-    def finish_schedules(self) -> None:
-        """Jump every schedule to its final value; retraining during optimisation uses it."""
-
-    def plateau_scheduler(
-        self, optimiser: torch.optim.Optimizer
-    ) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
-        """A learning-rate scheduler stepped on the validation loss, if the model uses one."""
-        return None
-
-
-def save_checkpoint(model: LatentModel, path: str | os.PathLike) -> None:
+def save_checkpoint(model: TrainableModule, path: str | os.PathLike) -> None:
     """Write the model as one file: class name, hyperparameters and ``state_dict``."""
     payload = {"class": model.kind, "hparams": model.hparams, "state_dict": model.state_dict()}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
 
-def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> LatentModel:
+def load_checkpoint(
+    path: str | os.PathLike,
+    device: torch.device | str = "cpu",
+    expected: type[TrainableModule] = TrainableModule,
+) -> TrainableModule:
     """Rebuild a model from :func:`save_checkpoint` output with ``weights_only=True``.
 
     ``weights_only`` means a checkpoint cannot run code when loaded, so a checkpoint a user
-    downloads is as safe to open as a data file.
+    downloads is as safe to open as a data file. A caller that needs a particular kind of
+    model passes its class as ``expected`` (e.g. ``LatentModel`` or ``MnistClassifier``), so
+    that a checkpoint of the wrong kind fails here, naming the file, rather than later.
     """
     from lso.models.registry import build_model
 
@@ -84,6 +102,10 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
     if missing:
         raise InputError(f"checkpoint {path} lacks the keys {sorted(missing)}")
     model = build_model(payload["class"], payload["hparams"])
+    if not isinstance(model, expected):
+        raise InputError(
+            f"checkpoint {path} holds a {payload['class']!r}, expected a {expected.__name__}"
+        )
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:

@@ -6,14 +6,23 @@ from typing import Any
 
 import torch
 
-from lso.models.base import LatentModel
+from lso.models.base import TrainableModule
+from lso.models.classifier import MnistClassifier
+from lso.models.joint_vae import JointVAE
 from lso.models.mnist import BinaryRAE, BinaryVAE
 from lso.utils import InputError
 
-MODEL_CLASSES: dict[str, type[LatentModel]] = {"vae": BinaryVAE, "rae": BinaryRAE}
+# The generative models, plus the oracle classifier of conditional generation, which shares
+# their fit loop and checkpoint format.
+MODEL_CLASSES: dict[str, type[TrainableModule]] = {
+    "vae": BinaryVAE,
+    "rae": BinaryRAE,
+    "joint_vae": JointVAE,
+    "classifier": MnistClassifier,
+}
 
 
-def build_model(kind: str, hparams: dict[str, Any]) -> LatentModel:
+def build_model(kind: str, hparams: dict[str, Any]) -> TrainableModule:
     """Instantiate model ``kind`` with ``hparams``; unknown names or keys fail with the name.
 
     Convolution weights are laid out channels-last: on CPU that halves the time of training

@@ -1,0 +1,414 @@
+"""Bayesian-optimisation latent optimisers: fit a surrogate of the score, maximise EI.
+
+Every call encodes the current data (encoder means), fits a surrogate to (codes, scores) and
+builds an acquisition function; the optimisers differ in how they maximise it:
+
+* ``local`` (:class:`MultiStartOptimizer`, the thesis): score many random candidates, run
+  SLSQP from the best ``n_starts`` with autograd gradients of the acquisition and of the
+  density constraint ``log p(z) >= threshold``, then return the best distinct new decodes.
+  With ``batch: true`` all ``n`` points are chosen jointly by qLogEI instead (see
+  :meth:`MultiStartOptimizer._joint_batch`).
+* ``sampling`` (:class:`SamplingOptimizer`): no local search; the best candidates by
+  acquisition.
+
+Neither evaluates the black box: ``oracle_evaluations`` stays 0. The surrogate's warm state
+(hyperparameters, inducing points) is kept between calls and exposed through
+``state_dict``/``load_state_dict`` so that a resumed run refits exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import torch
+from botorch.acquisition import AcquisitionFunction
+from botorch.exceptions.errors import CandidateGenerationError
+from botorch.optim import optimize_acqf
+from scipy.optimize import minimize
+
+from lso.acquisition import make_acquisition, make_batch_acquisition, parse_incumbent
+from lso.constraints import DensityConstraint, encode_dataset
+from lso.models.base import LatentModel
+from lso.optimizers.base import (
+    LatentOptimizer,
+    Proposal,
+    SearchContext,
+    decode_binary,
+    image_keys,
+    log_density_of,
+)
+from lso.optimizers.grid import GridOptimizer
+from lso.surrogates import Surrogate, build_surrogate, select_training_set
+from lso.utils import InputError
+
+CANDIDATE_DISTRIBUTIONS = ("uniform", "normal")
+METHODS = ("SLSQP", "trust-constr")
+ACQUISITION_KINDS = ("ei", "log_ei")
+EVAL_CHUNK = 1024  # candidates per acquisition evaluation
+DENSITY_CHUNK = 256  # candidates per density evaluation (gmm_full holds chunk x N x d floats)
+# SLSQP may end a hair outside an active constraint; it is given a constraint this much
+# tighter (in log-density units) so that its solutions pass the exact re-check.
+CONSTRAINT_MARGIN = 1e-3
+
+
+@dataclass
+class _Fit:
+    """The shared step's result: a fitted surrogate and its acquisition function."""
+
+    surrogate: Surrogate
+    acquisition: AcquisitionFunction
+    y_train: np.ndarray
+    seconds: float
+
+
+@dataclass
+class _BayesOptimizer(ABC):
+    """Options and the shared fit/candidate/selection steps of the BO optimisers."""
+
+    surrogate: dict[str, Any] = field(default_factory=lambda: {"type": "gp"})
+    acquisition: str = "ei"
+    incumbent: str = "percentile:90"
+    n_best: int | None = None
+    n_random: int | None = None
+    n_candidates: int = 100_000
+    candidate_distribution: str = "uniform"
+    bounds: float = 3.0
+    dedup_distance: float = 0.01
+
+    def __post_init__(self) -> None:
+        build_surrogate(self.surrogate)  # validates the surrogate's keys and values
+        parse_incumbent(self.incumbent)
+        _require(
+            self.acquisition in ACQUISITION_KINDS,
+            "acquisition",
+            self.acquisition,
+            f"one of {ACQUISITION_KINDS}",
+        )
+        _require_count(self.n_candidates, "n_candidates", minimum=1)
+        _require(
+            self.candidate_distribution in CANDIDATE_DISTRIBUTIONS,
+            "candidate_distribution",
+            self.candidate_distribution,
+            f"one of {CANDIDATE_DISTRIBUTIONS}",
+        )
+        _require(self.bounds > 0, "bounds", self.bounds, "> 0")
+        _require(self.dedup_distance >= 0, "dedup_distance", self.dedup_distance, ">= 0")
+        for key in ("n_best", "n_random"):
+            if getattr(self, key) is not None:
+                _require_count(getattr(self, key), key, minimum=0)
+        self._warm_state: dict[str, Any] = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The surrogate's warm state (tensors and floats), empty before the first call."""
+        return {"surrogate": self._warm_state} if self._warm_state else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._warm_state = dict(state.get("surrogate", {}))
+
+    def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal:
+        rng = np.random.default_rng(context.seed)
+        fit = self._fit(model, context, rng)
+        start = time.perf_counter()
+        candidates = self._valid_candidates(model.latent_dim, context, rng)
+        pool = self._ranked_pool(fit, candidates, n, context)
+        acquisition_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        latents, images = _first_new(model, pool, n, context, self.dedup_distance)
+        mean, var = fit.surrogate.predict(latents)
+        return Proposal(
+            latents=latents,
+            images=images,
+            log_density=log_density_of(context.constraint, latents, context.device),
+            diagnostics={
+                "surrogate_fit_seconds": fit.seconds,
+                "acquisition_seconds": acquisition_seconds,
+                "selection_seconds": time.perf_counter() - start,
+                "n_train": float(len(fit.y_train)),
+                "n_candidates_valid": float(len(candidates)),
+            },
+            predicted_mean=mean.cpu().numpy(),
+            predicted_var=(var + fit.surrogate.noise_variance).cpu().numpy(),
+        )
+
+    @abstractmethod
+    def _ranked_pool(
+        self, fit: _Fit, candidates: np.ndarray, n: int, context: SearchContext
+    ) -> np.ndarray:
+        """Latent points in order of preference; the subclasses' search strategy."""
+
+    def _fit(self, model: LatentModel, context: SearchContext, rng: np.random.Generator) -> _Fit:
+        """Encode the data, choose the training set, fit the surrogate (warm), build EI."""
+        start = time.perf_counter()
+        means, _ = encode_dataset(model, context.data_images)
+        x, y = select_training_set(
+            means.double().cpu().numpy(), context.data_scores, self.n_best, self.n_random, rng
+        )
+        surrogate = build_surrogate(self.surrogate, device=context.device, seed=context.seed)
+        surrogate.fit(x, y, warm_start=self._warm_state)
+        self._warm_state = surrogate.get_warm_state()
+        acquisition = make_acquisition(self.acquisition, surrogate, y, self.incumbent)
+        return _Fit(surrogate, acquisition, y, time.perf_counter() - start)
+
+    def _valid_candidates(
+        self, d: int, context: SearchContext, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Random candidates in the box, keeping those the density constraint accepts.
+
+        ``normal`` draws (the VAE prior) are clipped to the box so that every optimiser
+        works in the same region.
+        """
+        shape = (self.n_candidates, d)
+        if self.candidate_distribution == "uniform":
+            candidates = rng.uniform(-self.bounds, self.bounds, shape)
+        else:
+            candidates = np.clip(rng.standard_normal(shape), -self.bounds, self.bounds)
+        if context.constraint is None:
+            return candidates
+        density = np.concatenate(
+            [
+                log_density_of(context.constraint, part, context.device)
+                for part in np.array_split(candidates, -(-len(candidates) // DENSITY_CHUNK))
+            ]
+        )
+        return candidates[density >= context.constraint.threshold]
+
+
+@dataclass
+class MultiStartOptimizer(_BayesOptimizer):
+    """The thesis's optimiser: multi-start SLSQP on EI under the density constraint.
+
+    Without a constraint SLSQP is confined to the box ±``bounds``; with one there is no box
+    (as in the thesis): the density keeps the search near the data.
+    """
+
+    n_starts: int = 10
+    method: str = "SLSQP"
+    maxiter: int = 100
+    batch: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require_count(self.n_starts, "n_starts", minimum=1)
+        _require(self.method in METHODS, "method", self.method, f"one of {METHODS}")
+        _require_count(self.maxiter, "maxiter", minimum=1)
+        _require(isinstance(self.batch, bool), "batch", self.batch, "true or false")
+
+    def _ranked_pool(
+        self, fit: _Fit, candidates: np.ndarray, n: int, context: SearchContext
+    ) -> np.ndarray:
+        values = evaluate_acquisition(fit.acquisition, candidates, context.device)
+        ranked = candidates[np.argsort(-values, kind="stable")]
+        if len(ranked) == 0:
+            return ranked
+        if self.batch:
+            found = self._joint_batch(fit, ranked, n, context)
+        else:
+            starts = ranked[: self.n_starts]
+            found = np.stack([self._local_search(fit.acquisition, z, context) for z in starts])
+            found_values = evaluate_acquisition(fit.acquisition, found, context.device)
+            found = found[np.argsort(-found_values, kind="stable")]
+        return np.concatenate([found, ranked])
+
+    def _local_search(
+        self, acquisition: AcquisitionFunction, start: np.ndarray, context: SearchContext
+    ) -> np.ndarray:
+        """SLSQP from ``start`` on -acquisition; the start point if the result is unusable.
+
+        A result is used if SLSQP converged or ran out of iterations, is finite, and satisfies
+        the constraint exactly; the start point always does (it was a valid candidate).
+        """
+        objective = negated_acquisition(acquisition, context.device)
+        kwargs: dict[str, Any] = {"bounds": [(-self.bounds, self.bounds)] * len(start)}
+        if context.constraint is not None:
+            fun, jac = density_constraint_functions(
+                context.constraint, context.device, margin=CONSTRAINT_MARGIN
+            )
+            kwargs = {"constraints": [{"type": "ineq", "fun": fun, "jac": jac}]}
+        options = {"maxiter": self.maxiter}
+        result = minimize(objective, start, jac=True, method=self.method, options=options, **kwargs)
+        usable = (result.success or result.nit >= self.maxiter) and np.all(np.isfinite(result.x))
+        if usable and context.constraint is not None:
+            density = log_density_of(context.constraint, result.x[None], context.device)[0]
+            usable = bool(density >= context.constraint.threshold)
+        return result.x if usable else start
+
+    def _joint_batch(
+        self, fit: _Fit, ranked: np.ndarray, n: int, context: SearchContext
+    ) -> np.ndarray:
+        """``n`` points chosen jointly by qLogEI with BoTorch's ``optimize_acqf``.
+
+        The density constraint (tightened by ``CONSTRAINT_MARGIN``) is passed to SLSQP as a
+        nonlinear intra-point inequality, which needs feasible starts: restart j starts from
+        the feasible candidates ranked j, j + R, j + 2R, ... by the analytic acquisition, so
+        restart 0 holds the single best one. The search is confined to the box ±``bounds``
+        (``optimize_acqf`` needs one). If every restart ends infeasible (SLSQP can stop at its
+        iteration limit outside the constraint) the best start batch is used instead, and any
+        point violating the exact constraint is dropped; the caller tops up from ``ranked``.
+        """
+        constraints = None
+        if context.constraint is not None:
+            constraint = context.constraint
+            density = log_density_of(constraint, ranked, context.device)
+            ranked = ranked[density >= constraint.threshold + CONSTRAINT_MARGIN]
+            constraints = [
+                (
+                    lambda z: (
+                        constraint.log_density(z[None])[0]
+                        - (constraint.threshold + CONSTRAINT_MARGIN)
+                    ),
+                    True,
+                )
+            ]
+        q = min(n, len(ranked))
+        if q == 0:
+            return ranked
+        restarts = max(1, min(self.n_starts, len(ranked) // q))
+        starts = ranked[: q * restarts].reshape(q, restarts, -1).transpose(1, 0, 2)
+        box = np.array([[-self.bounds], [self.bounds]]) * np.ones((2, ranked.shape[1]))
+        acquisition = make_batch_acquisition(
+            fit.surrogate, fit.y_train, self.incumbent, seed=context.seed
+        )
+        try:
+            batch, _ = optimize_acqf(
+                acquisition,
+                bounds=_tensor(box, context.device),
+                q=q,
+                num_restarts=restarts,
+                batch_initial_conditions=_tensor(starts, context.device),
+                nonlinear_inequality_constraints=constraints,
+                options={"maxiter": self.maxiter},
+            )
+            found = batch.detach().cpu().numpy().reshape(q, -1)
+        except CandidateGenerationError:
+            found = starts[0]
+        if context.constraint is None:
+            return found
+        density = log_density_of(context.constraint, found, context.device)
+        return found[density >= context.constraint.threshold]
+
+
+@dataclass
+class SamplingOptimizer(_BayesOptimizer):
+    """The best random candidates by acquisition value, without local optimisation."""
+
+    def _ranked_pool(
+        self, fit: _Fit, candidates: np.ndarray, n: int, context: SearchContext
+    ) -> np.ndarray:
+        values = evaluate_acquisition(fit.acquisition, candidates, context.device)
+        return candidates[np.argsort(-values, kind="stable")]
+
+
+def evaluate_acquisition(
+    acquisition: AcquisitionFunction, latents: np.ndarray, device: torch.device
+) -> np.ndarray:
+    """Acquisition value of each latent point, ``EVAL_CHUNK`` points at a time."""
+    values = []
+    with torch.no_grad():
+        for start in range(0, len(latents), EVAL_CHUNK):
+            z = torch.as_tensor(latents[start : start + EVAL_CHUNK], dtype=torch.float64)
+            values.append(acquisition(z.to(device)[:, None, :]).cpu().numpy())
+    return np.concatenate(values) if values else np.zeros(0)
+
+
+def negated_acquisition(
+    acquisition: AcquisitionFunction, device: torch.device
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """-acquisition(z) and its autograd gradient, in the form scipy's ``jac=True`` expects."""
+    return _with_gradient(lambda z: -acquisition(z[None, None, :])[0], device)
+
+
+def density_constraint_functions(
+    constraint: DensityConstraint, device: torch.device, margin: float = 0.0
+) -> tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]:
+    """c(z) = log p(z) - threshold - margin (feasible where >= 0) and its autograd jacobian."""
+    value_and_gradient = _with_gradient(
+        lambda z: constraint.log_density(z[None])[0] - constraint.threshold - margin, device
+    )
+    return (lambda z: value_and_gradient(z)[0]), (lambda z: value_and_gradient(z)[1])
+
+
+def _with_gradient(
+    function: Callable[[torch.Tensor], torch.Tensor], device: torch.device
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+        x = torch.tensor(z, dtype=torch.float64, device=device, requires_grad=True)
+        value = function(x)
+        (gradient,) = torch.autograd.grad(value, x)
+        return value.item(), gradient.cpu().numpy()
+
+    return value_and_gradient
+
+
+def _first_new(
+    model: LatentModel, pool: np.ndarray, n: int, context: SearchContext, min_distance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` points of ``pool`` that are ``min_distance`` apart and decode to new images.
+
+    Images already in ``context.known`` or among the chosen are skipped. Decoding proceeds in
+    growing blocks, so a pool of 100k candidates is decoded only as far as needed.
+    """
+    d = pool.shape[1] if pool.ndim == 2 else 0
+    chosen: list[np.ndarray] = []
+    images: list[np.ndarray] = []
+    seen = set(context.known)
+    start, block = 0, max(2 * n, 16)
+    while len(chosen) < n and start < len(pool):
+        part = pool[start : start + block]
+        part = part[[_far_from(z, chosen, min_distance) for z in part]]
+        decoded = decode_binary(model, part, context.device)
+        for z, image, key in zip(part, decoded, image_keys(decoded), strict=True):
+            if len(chosen) < n and key not in seen and _far_from(z, chosen, min_distance):
+                chosen.append(z)
+                images.append(image)
+                seen.add(key)
+        start, block = start + block, min(2 * block, 4096)
+    if not chosen:
+        return np.zeros((0, d)), np.zeros((0, 28, 28), np.float32)
+    return np.stack(chosen), np.stack(images)
+
+
+def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.as_tensor(array, dtype=torch.float64, device=device)
+
+
+def _far_from(z: np.ndarray, chosen: list[np.ndarray], min_distance: float) -> bool:
+    return all(np.linalg.norm(z - other) >= min_distance for other in chosen)
+
+
+def build_optimizer(spec: dict[str, Any]) -> LatentOptimizer:
+    """The optimiser named by ``spec["type"]``: "grid", "local" or "sampling".
+
+    Unknown keys raise an ``InputError``; ``batch_size`` is the loop's (points per call) and
+    is accepted for every type.
+    """
+    options = {k: v for k, v in spec.items() if k not in ("type", "batch_size")}
+    kinds: dict[str, type] = {
+        "grid": GridOptimizer,
+        "local": MultiStartOptimizer,
+        "sampling": SamplingOptimizer,
+    }
+    kind = spec.get("type")
+    if kind not in kinds:
+        raise InputError(f"optimizer.type {kind!r} is unknown; expected one of {sorted(kinds)}")
+    allowed = [f.name for f in fields(kinds[kind]) if f.init]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise InputError(
+            f"optimizer has unknown keys {unknown} for type {kind!r}; allowed: {allowed}"
+        )
+    return kinds[kind](**options)
+
+
+def _require(ok: bool, key: str, value: Any, requirement: str) -> None:
+    if not ok:
+        raise InputError(f"optimizer.{key} must be {requirement}, got {value!r}")
+
+
+def _require_count(value: Any, key: str, minimum: int) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    _require(ok, key, value, f"an integer >= {minimum}")

@@ -1,0 +1,256 @@
+"""BO latent optimisers on a toy bar decoder: constraints, gradients, de-duplication, resumes."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import OptimizeResult
+
+from lso.constraints import encode_dataset, gmm_fit, gmm_full
+from lso.data.mnist import thickness
+from lso.models.base import LatentModel
+from lso.optimizers import bayesopt
+from lso.optimizers.base import SearchContext, image_keys
+from lso.optimizers.bayesopt import (
+    MultiStartOptimizer,
+    SamplingOptimizer,
+    build_optimizer,
+    density_constraint_functions,
+    negated_acquisition,
+)
+from lso.optimizers.grid import GridOptimizer
+from lso.utils import InputError
+
+SMALL = {"n_candidates": 3000, "surrogate": {"type": "gp", "max_iter": 30}}
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Small-matrix linear algebra is fastest (and immune to busy cores) on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class BarModel(LatentModel):
+    """z1 sets the width of a vertical bar and the sign of z2 one corner pixel.
+
+    ``encode`` inverts ``decode`` (zeros in the other coordinates), so the surrogate sees a
+    clean relation: thickness grows with z1, and the best points lie on the constraint's edge.
+    """
+
+    kind = "toy"
+
+    def __init__(self, latent_dim: int = 2) -> None:
+        super().__init__(latent_dim=latent_dim)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = x.new_zeros(len(x), self.latent_dim)
+        z[:, 0] = x[:, 14, :].sum(-1) / 4 - 3
+        z[:, 1] = x[:, 0, 0] * 2 - 1
+        return z, torch.full_like(z, math.log(0.25))
+
+    def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        width = torch.clamp(((z[:, 0] + 3) * 4).round(), 0, 28)
+        columns = torch.arange(28, dtype=z.dtype, device=z.device)
+        image = (columns[None, :] < width[:, None]).to(z.dtype)[:, None, :].repeat(1, 28, 1)
+        image[:, 0, 0] = (z[:, 1] > 0).to(z.dtype)
+        return (image * 20 - 10)[:, None]
+
+
+def setting(d: int = 2, seed: int = 0, threshold: float | None = -4.0):
+    """A toy model, 20 data images (bars up to 12 px wide) and a search context."""
+    model = BarModel(d)
+    grid = np.stack(np.meshgrid(np.linspace(-3, 0, 10), [-1, 1], indexing="ij"), -1)
+    codes = np.concatenate([grid.reshape(-1, 2), np.zeros((20, d - 2))], axis=1)
+    images = (model.decode(torch.as_tensor(codes, dtype=torch.float32)) > 0.5).float()
+    means, log_vars = encode_dataset(model, images)
+    constraint = None if threshold is None else gmm_full(means, log_vars, threshold)
+    context = SearchContext(
+        objective=thickness,
+        constraint=constraint,
+        known=set(image_keys(images.numpy())),
+        device=torch.device("cpu"),
+        data_images=images,
+        data_scores=thickness(images.numpy()),
+        seed=seed,
+    )
+    return model, context
+
+
+def central_difference(function, z: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    steps = step * np.eye(len(z))
+    return np.array([(function(z + h) - function(z - h)) / (2 * step) for h in steps])
+
+
+def assert_valid(proposal, context: SearchContext) -> None:
+    keys = image_keys(proposal.images)
+    assert len(set(keys)) == len(keys) and not set(keys) & context.known
+    if context.constraint is not None:
+        z = torch.as_tensor(proposal.latents)
+        recomputed = context.constraint.log_density(z).numpy()
+        assert np.all(recomputed >= context.constraint.threshold)
+        assert np.allclose(recomputed, proposal.log_density)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_constrained_multistart_never_violates_the_constraint_in_2d(seed: int) -> None:
+    model, context = setting(seed=seed)
+    proposal = MultiStartOptimizer(**SMALL).propose(model, 5, context)
+    assert len(proposal.latents) == 5
+    assert_valid(proposal, context)
+    assert proposal.oracle_evaluations == 0
+    # the optimum is the widest bar the constraint allows, beyond the data's widest
+    assert thickness(proposal.images).max() > context.data_scores.max()
+
+
+def test_constrained_multistart_never_violates_the_constraint_in_16d() -> None:
+    model, context = setting(d=16, threshold=-30.0)
+    optimizer = MultiStartOptimizer(
+        candidate_distribution="normal", n_starts=4, maxiter=30, **SMALL
+    )
+    proposal = optimizer.propose(model, 4, context)
+    assert proposal.diagnostics["n_candidates_valid"] > 0
+    assert len(proposal.latents) == 4
+    assert_valid(proposal, context)
+
+
+def test_infeasible_slsqp_results_fall_back_to_their_feasible_start(monkeypatch) -> None:
+    def reckless(fun, x0, **kwargs):
+        return OptimizeResult(x=x0 + 50.0, success=True, nit=1)
+
+    monkeypatch.setattr(bayesopt, "minimize", reckless)
+    model, context = setting()
+    proposal = MultiStartOptimizer(**SMALL).propose(model, 5, context)
+    assert len(proposal.latents) == 5
+    assert_valid(proposal, context)
+    assert np.all(np.abs(proposal.latents) <= 3.0)
+
+
+def test_unconstrained_multistart_stays_in_the_box() -> None:
+    model, context = setting(threshold=None)
+    proposal = MultiStartOptimizer(bounds=1.5, **SMALL).propose(model, 3, context)
+    assert np.all(np.abs(proposal.latents) <= 1.5 + 1e-9)
+    assert np.all(np.isnan(proposal.log_density))
+    assert_valid(proposal, context)
+
+
+def test_constraint_gradient_matches_finite_differences() -> None:
+    rng = np.random.default_rng(0)
+    codes = torch.as_tensor(rng.normal(size=(30, 3)))
+    for constraint in (
+        gmm_full(codes, torch.as_tensor(rng.normal(-1, 0.2, (30, 3))), threshold=-3.0),
+        gmm_fit(codes, threshold=-3.0, n_components=2, seed=0),
+    ):
+        fun, jac = density_constraint_functions(constraint, torch.device("cpu"), margin=0.1)
+        for z in rng.normal(size=(4, 3)):
+            assert np.allclose(jac(z), central_difference(fun, z), rtol=1e-5, atol=1e-8)
+            expected = constraint.log_density(torch.as_tensor(z[None]))[0] - (-3.0) - 0.1
+            assert fun(z) == pytest.approx(float(expected))
+
+
+def test_acquisition_gradient_matches_finite_differences() -> None:
+    model, context = setting()
+    optimizer = MultiStartOptimizer(acquisition="log_ei", **SMALL)
+    fit = optimizer._fit(model, context, np.random.default_rng(0))
+    objective = negated_acquisition(fit.acquisition, torch.device("cpu"))
+    for z in np.random.default_rng(1).uniform([-3, -1], [0, 1], (3, 2)):
+        _, gradient = objective(z)
+        assert np.allclose(gradient, central_difference(lambda p: objective(p)[0], z), rtol=1e-4)
+
+
+def test_sampling_returns_the_best_new_candidates_with_predictions() -> None:
+    model, context = setting()
+    proposal = SamplingOptimizer(**SMALL).propose(model, 4, context)
+    assert len(proposal.latents) == 4
+    assert_valid(proposal, context)
+    assert proposal.predicted_mean.shape == proposal.predicted_var.shape == (4,)
+    assert np.all(proposal.predicted_var > 0)
+    assert set(proposal.diagnostics) >= {
+        "surrogate_fit_seconds",
+        "acquisition_seconds",
+        "n_train",
+        "n_candidates_valid",
+    }
+    assert proposal.diagnostics["n_train"] == 20
+
+
+def test_returns_fewer_points_only_when_no_more_new_images_exist() -> None:
+    model, context = setting()
+    proposal = MultiStartOptimizer(n_starts=2, **SMALL).propose(model, 60, context)
+    assert 5 < len(proposal.latents) < 60
+    assert_valid(proposal, context)
+    empty = MultiStartOptimizer(**SMALL).propose(model, 3, setting(threshold=50.0)[1])
+    assert empty.latents.shape == (0, 2) and empty.images.shape == (0, 28, 28)
+
+
+def test_batch_mode_proposes_feasible_distinct_points() -> None:
+    model, context = setting()
+    optimizer = MultiStartOptimizer(batch=True, n_starts=3, maxiter=20, **SMALL)
+    proposal = optimizer.propose(model, 3, context)
+    assert len(proposal.latents) == 3
+    assert_valid(proposal, context)
+
+
+def test_state_dict_round_trip_reproduces_the_next_proposal() -> None:
+    spec = {
+        "type": "local",
+        "n_candidates": 2000,
+        "n_starts": 3,
+        "surrogate": {"type": "gp", "exact_max": 10, "n_inducing": 8},
+    }
+    model, first_context = setting(seed=1)
+    original = build_optimizer(spec)
+    assert original.state_dict() == {}
+    original.propose(model, 3, first_context)
+    buffer = io.BytesIO()
+    torch.save(original.state_dict(), buffer)
+    buffer.seek(0)
+    resumed = build_optimizer(spec)
+    resumed.load_state_dict(torch.load(buffer, weights_only=True))
+    assert "inducing_points" in resumed.state_dict()["surrogate"]
+    _, next_context = setting(seed=2)
+    expected = original.propose(model, 3, next_context)
+    actual = resumed.propose(model, 3, next_context)
+    assert np.array_equal(expected.latents, actual.latents)
+    assert np.array_equal(expected.predicted_mean, actual.predicted_mean)
+
+
+def test_dngo_surrogate_drives_the_optimiser() -> None:
+    model, context = setting()
+    spec = {"n_candidates": 2000, "surrogate": {"type": "dngo", "epochs": 20, "batch_size": 8}}
+    proposal = SamplingOptimizer(**spec).propose(model, 3, context)
+    assert len(proposal.latents) == 3
+    assert_valid(proposal, context)
+
+
+def test_build_optimizer_validates_keys_and_values() -> None:
+    grid = build_optimizer({"type": "grid", "bounds": 2, "grid_len": 7, "batch_size": None})
+    assert isinstance(grid, GridOptimizer) and grid.grid_len == 7
+    local = build_optimizer({"type": "local", "n_starts": 3, "batch_size": 1})
+    assert isinstance(local, MultiStartOptimizer) and local.n_starts == 3
+    assert isinstance(build_optimizer({"type": "sampling"}), SamplingOptimizer)
+    with pytest.raises(InputError, match="optimizer.type"):
+        build_optimizer({"type": "annealing"})
+    with pytest.raises(InputError, match="unknown keys \\['n_starts'\\]"):
+        build_optimizer({"type": "sampling", "n_starts": 3})
+    with pytest.raises(InputError, match="optimizer.n_starts must be an integer >= 1, got 0"):
+        build_optimizer({"type": "local", "n_starts": 0})
+    with pytest.raises(InputError, match="optimizer.n_candidates must be an integer"):
+        build_optimizer({"type": "sampling", "n_candidates": 1.5e4})
+    with pytest.raises(InputError, match="optimizer.candidate_distribution"):
+        build_optimizer({"type": "local", "candidate_distribution": "sobol"})
+    with pytest.raises(InputError, match="optimizer.incumbent"):
+        build_optimizer({"type": "local", "incumbent": "percentile:200"})
+    with pytest.raises(InputError, match="optimizer.surrogate.type"):
+        build_optimizer({"type": "local", "surrogate": {"type": "forest"}})
+    with pytest.raises(InputError, match="optimizer.method"):
+        build_optimizer({"type": "local", "method": "Nelder-Mead"})

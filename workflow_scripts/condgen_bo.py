@@ -1,0 +1,16 @@
+"""Rule condgen_bo: BO in the joint VAE's latent space for one target digit and seed."""
+
+from lso.condgen.steps import condgen_run
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+condgen_run(
+    snakemake.input.joint,  # noqa: F821
+    snakemake.input.classifier,  # noqa: F821
+    snakemake.params.spec,  # noqa: F821
+    snakemake.params.target,  # noqa: F821
+    snakemake.params.seed,  # noqa: F821
+    arrays=snakemake.output.arrays,  # noqa: F821
+    summary=snakemake.output.summary,  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)

@@ -1,0 +1,13 @@
+"""Rule plot_condgen_landscapes: objective maps per target, two ways of computing p."""
+
+from lso.condgen.steps import plot_landscapes
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+plot_landscapes(
+    snakemake.input.joint,  # noqa: F821
+    snakemake.input.classifier,  # noqa: F821
+    snakemake.params.spec,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)

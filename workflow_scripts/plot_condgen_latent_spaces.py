@@ -1,0 +1,15 @@
+"""Rule plot_condgen_latent_spaces: the three joint models' latent spaces side by side."""
+
+from pathlib import Path
+
+from lso.condgen.steps import plot_latent_spaces
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+plot_latent_spaces(
+    {Path(p).parent.name.removeprefix("joint_"): p for p in snakemake.input.joints},  # noqa: F821
+    snakemake.input.dataset,  # noqa: F821
+    snakemake.params.bounds,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)
