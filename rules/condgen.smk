@@ -16,7 +16,7 @@ rule train_classifier:
         "logs/train_classifier/classifier.log",
     conda:
         "../envs/lso.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=1,
         mem_mb=4000,
@@ -38,7 +38,7 @@ rule train_joint:
         "logs/train_joint/{predictor}.log",
     conda:
         "../envs/lso.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=1,
         mem_mb=4000,

@@ -18,7 +18,7 @@ rule pretrain:
         model=names_pattern(config["models"]),
     conda:
         "../envs/lso.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=1,
         mem_mb=4000,

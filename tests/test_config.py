@@ -90,6 +90,9 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         ),
         (lambda c: c["comparisons"]["ablation"].update(experiments=["ghost"]), "ghost"),
         (lambda c: c["datasets"]["tiny3"].update(source="npz", path="missing.npz"), "missing.npz"),
+        (lambda c: c["datasets"]["tiny_all"].update(digit=3), "classifier.dataset"),
+        (lambda c: c.pop("classifier"), "condgen needs a classifier"),
+        (lambda c: c["models"].update(classifier=c["models"]["tiny_vae"]), "models.classifier"),
     ],
 )
 def test_cross_key_errors_name_the_key(edit, message: str) -> None:

@@ -68,22 +68,34 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     results = finished_run / "results"
     summary = pd.read_csv(results / "tables" / "summary.csv")
     assert sorted(zip(summary.experiment, summary.seed, strict=True)) == [
-        ("rae_wr", 1),
-        ("vae_lso", 1),
-        ("vae_lso", 2),
-        ("vae_wr", 1),
-        ("vae_wr", 2),
+        ("rae_wr", 1), ("vae16_dngo_lso", 1), ("vae16_gp", 1), ("vae_lso", 1), ("vae_lso", 2),
+        ("vae_wr", 1), ("vae_wr", 2),
     ]
-    assert (summary.queries == 6).all()
-    assert {"final_top1", "final_top3_mean", "wall_seconds"} <= set(summary.columns)
+    assert (summary.queries == summary.experiment.map(lambda e: 4 if "16" in e else 6)).all()
+    assert {"final_top1", "final_top3_mean", "wall_seconds", "validity", "frechet_distance"} <= set(
+        summary.columns
+    )
+    assert summary.validity.between(0, 1).all() and (summary.frechet_distance >= 0).all()
     mean_std = pd.read_csv(results / "tables" / "summary_mean_std.csv")
-    assert set(mean_std.experiment) == {"vae_wr", "vae_lso", "rae_wr"}
+    assert set(mean_std.experiment) == set(summary.experiment)
+    diagnostics = pd.read_csv(results / "opt" / "vae16_gp" / "seed1" / "diagnostics.csv")
+    assert diagnostics.surrogate_fit_seconds.gt(0).all()
+    assert diagnostics.predictive_log_likelihood.notna().all()
+    condgen = pd.read_csv(results / "tables" / "condgen.csv")
+    assert list(condgen.target) == [3] and list(condgen.evaluations) == [5]
+    assert condgen.best_probability.between(0, 1).all()
     figures = [
         "comparisons/ablation.png",
         "experiments/vae_wr/best_images.png",
         "experiments/vae_wr/latent_snapshots_seed2.png",
+        "experiments/vae16_gp/diagnostics.png",
         "models/tiny_rae/training.png",
+        "models/classifier/training.png",
         "datasets/tiny3/weight_distribution.png",
+        "condgen/latent_spaces.png",
+        "condgen/objective_landscapes.png",
+        "condgen/bo_run_target3_seed1.png",
+        "condgen/top_images.png",
     ]
     for figure in figures:
         assert (results / "figures" / figure).stat().st_size > 1000, figure
@@ -156,6 +168,8 @@ def _resume_config(tmp_path: Path) -> Path:
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["experiments"] = {"long": {"model": "tiny_vae", "budget": 45, "seeds": [1]}}
     config["comparisons"] = {}
+    for section in ("classifier", "condgen"):
+        config.pop(section)
     path = tmp_path / "resume.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
