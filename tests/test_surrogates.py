@@ -82,7 +82,7 @@ def test_collapsed_bound_is_the_exact_evidence_when_inducing_points_are_the_data
     model = _ExactModel(x, y, gp.mean, gp.covar, gp.likelihood).train()
     exact = ExactMarginalLogLikelihood(gp.likelihood, model)(model(x), y)
     bound = gp._collapsed_bound(x, y, x)
-    assert float(bound) == pytest.approx(float(exact), rel=1e-5)
+    assert bound.item() == pytest.approx(exact.item(), rel=1e-5)
     gradients = torch.autograd.grad(bound, gp.covar.base_kernel.raw_lengthscale)
     expected = torch.autograd.grad(exact, gp.covar.base_kernel.raw_lengthscale)
     assert torch.allclose(gradients[0], expected[0], rtol=1e-4)
