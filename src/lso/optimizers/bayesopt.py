@@ -352,7 +352,6 @@ def _first_new(
     Images already in ``context.known`` or among the chosen are skipped. Decoding proceeds in
     growing blocks, so a pool of 100k candidates is decoded only as far as needed.
     """
-    d = pool.shape[1] if pool.ndim == 2 else 0
     chosen: list[np.ndarray] = []
     images: list[np.ndarray] = []
     seen = set(context.known)
@@ -368,7 +367,7 @@ def _first_new(
                 seen.add(key)
         start, block = start + block, min(2 * block, 4096)
     if not chosen:
-        return np.zeros((0, d)), np.zeros((0, 28, 28), np.float32)
+        return np.zeros((0, pool.shape[1])), np.zeros((0, 28, 28), np.float32)
     return np.stack(chosen), np.stack(images)
 
 

@@ -26,6 +26,7 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,6 +225,8 @@ class GPSurrogate(Surrogate):
                 self._fit_hyperparameters(x, y, inducing, cold=not warm_start)
             self._predictor = self._build_predictor(x, y, inducing)
             self._check_finite()
+        for module in (self.covar, self.mean, self.likelihood):
+            module.requires_grad_(False)  # acquisition gradients are w.r.t. inputs only
 
     def _build_modules(self, d: int, noise_floor: float) -> None:
         """Fresh mean, ARD kernel and likelihood, with weak priors for standardised data.
@@ -407,7 +410,9 @@ class GPSurrogate(Surrogate):
         return self.likelihood.noise.item()
 
 
-def _minimise(loss_fn: Any, parameters: list[torch.nn.Parameter], max_iter: int) -> int:
+def _minimise(
+    loss_fn: Callable[[], torch.Tensor], parameters: list[torch.nn.Parameter], max_iter: int
+) -> int:
     """Run L-BFGS (strong Wolfe line search) for at most ``max_iter`` iterations.
 
     Returns the number of iterations taken; a non-finite loss raises ``_NonFinite`` so that
