@@ -68,8 +68,13 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     results = finished_run / "results"
     summary = pd.read_csv(results / "tables" / "summary.csv")
     assert sorted(zip(summary.experiment, summary.seed, strict=True)) == [
-        ("rae_wr", 1), ("vae16_dngo_lso", 1), ("vae16_gp", 1), ("vae_lso", 1), ("vae_lso", 2),
-        ("vae_wr", 1), ("vae_wr", 2),
+        ("rae_wr", 1),
+        ("vae16_dngo_lso", 1),
+        ("vae16_gp", 1),
+        ("vae_lso", 1),
+        ("vae_lso", 2),
+        ("vae_wr", 1),
+        ("vae_wr", 2),
     ]
     assert (summary.queries == summary.experiment.map(lambda e: 4 if "16" in e else 6)).all()
     assert {"final_top1", "final_top3_mean", "wall_seconds", "validity", "frechet_distance"} <= set(

@@ -47,11 +47,17 @@ def prepare_data(spec: dict[str, Any], output: PathLike) -> None:
     images, labels = load_mnist(spec["source"], spec.get("path"))
     if spec["digit"] is None:
         arrays = prepare_all_digits(
-            images, labels, binarize_threshold=spec["binarize_threshold"],
-            val_fraction=spec["val_fraction"], seed=spec["seed"],
+            images,
+            labels,
+            binarize_threshold=spec["binarize_threshold"],
+            val_fraction=spec["val_fraction"],
+            seed=spec["seed"],
         )
-        logger.info("prepared %d training and %d validation digits of all classes",
-                    len(arrays["train_labels"]), len(arrays["val_labels"]))
+        logger.info(
+            "prepared %d training and %d validation digits of all classes",
+            len(arrays["train_labels"]),
+            len(arrays["val_labels"]),
+        )
         save_labelled_dataset(output, arrays)
         return
     arrays = prepare_digit_dataset(
@@ -252,9 +258,7 @@ def plot_snapshots(run_dir: PathLike, max_panels: int, output: PathLike) -> None
 
 def plot_diagnostics(run_dirs: list[PathLike], title: str, output: PathLike) -> None:
     """Per-round optimiser timings and surrogate quality of one experiment, per seed."""
-    runs = {
-        f"seed {load_run(d).seed}": pd.read_csv(Path(d) / "diagnostics.csv") for d in run_dirs
-    }
+    runs = {f"seed {load_run(d).seed}": pd.read_csv(Path(d) / "diagnostics.csv") for d in run_dirs}
     plots.save_figure(plots.plot_diagnostics(runs, title=title), output)
 
 
