@@ -18,6 +18,10 @@ PLOTS = config["plots"]
 CLASSIFIER = config.get("classifier") or {}
 CONDGEN = config.get("condgen") or {}
 VALIDITY = config["validity"]
+# A classifier trained on binarised digits judges decoded images rounded to {0, 1}.
+CLASSIFIER_BINARISED = bool(
+    CLASSIFIER and config["datasets"][CLASSIFIER["dataset"]]["binarize_threshold"] is not None
+)
 PREDICTORS = ["off", "classifier", "regressor"]
 LIBRARY = os.path.join(workflow.basedir, "src", "lso")
 

@@ -68,6 +68,7 @@ rule condgen_bo:
         spec=canonical(CONDGEN),
         target=lambda wildcards: int(wildcards.target),
         seed=lambda wildcards: int(wildcards.seed),
+        binarise=CLASSIFIER_BINARISED,
         device=config["device"],
     script:
         "../workflow_scripts/condgen_bo.py"
@@ -142,6 +143,7 @@ rule plot_condgen_landscapes:
         mem_mb=2000,
     params:
         spec=canonical(CONDGEN),
+        binarise=CLASSIFIER_BINARISED,
         device=config["device"],
     script:
         "../workflow_scripts/plot_condgen_landscapes.py"

@@ -20,14 +20,7 @@ from lso.acquisition import (
 from lso.surrogates import GPSurrogate
 from lso.utils import InputError
 
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small-matrix linear algebra is fastest (and immune to busy cores) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

@@ -28,13 +28,7 @@ from lso.utils import InputError
 SMALL = {"n_candidates": 3000, "surrogate": {"type": "gp", "max_iter": 30}}
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small-matrix linear algebra is fastest (and immune to busy cores) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 class BarModel(LatentModel):

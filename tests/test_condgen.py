@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from lso.condgen.bo import gp_landscape, run_bo, summarise_condgen, top_evaluations
 from lso.condgen.objective import (
+    decoded_images,
     decoded_objective,
     decoded_probabilities,
     landscape,
@@ -87,22 +88,44 @@ def test_neg_log_prior_is_the_standard_normal_density() -> None:
 
 def test_decoded_objective_adds_the_prior_to_the_classifier_nll() -> None:
     t = torch.tensor([[0.0, 0.0], [3.0, 1.0], [-4.0, 4.0]])
-    f = decoded_objective(t, 4, JointVAE(predictor="off"), constant_classifier(0.25, target=4))
+    classifier = constant_classifier(0.25, target=4)
+    f = decoded_objective(t, 4, JointVAE(predictor="off"), classifier, binarise=True)
     assert f.shape == (3,) and f.dtype == torch.float64
     assert torch.allclose(f, neg_log_prior(t) - math.log(0.25 + 1e-8))
 
 
 def test_a_certain_miss_is_bounded_by_the_log_epsilon() -> None:
     t = torch.zeros(1, 2)
-    f = decoded_objective(t, 2, JointVAE(predictor="off"), constant_classifier(0.0, target=2))
+    classifier = constant_classifier(0.0, target=2)
+    f = decoded_objective(t, 2, JointVAE(predictor="off"), classifier, binarise=False)
     assert torch.allclose(f, neg_log_prior(t) - math.log(1e-8))
+
+
+def test_the_classifier_sees_binarised_decodes_when_asked() -> None:
+    torch.manual_seed(0)
+    t = torch.randn(6, 2)
+    decoder = JointVAE(predictor="off")
+    seen = []
+    classifier = MnistClassifier()
+
+    def record(x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+        seen.append(x)
+        return torch.full((len(x), 10), 0.1)
+
+    classifier.predict_proba = record  # type: ignore[method-assign]
+    means = decoder.decode(t)
+    decoded_probabilities(t, decoder, classifier, binarise=False)
+    decoded_probabilities(t, decoder, classifier, binarise=True)
+    assert torch.equal(seen[0], means)
+    assert torch.equal(seen[1], (means > 0.5).float())
+    assert torch.equal(decoded_images(t, decoder, binarise=True), seen[1])
 
 
 def test_objectives_of_untrained_models_are_finite() -> None:
     torch.manual_seed(0)
     t = torch.randn(7, 2) * 3
     joint = JointVAE(predictor="classifier")
-    decoded = decoded_objective(t, 3, joint, MnistClassifier())
+    decoded = decoded_objective(t, 3, joint, MnistClassifier(), binarise=False)
     predicted = predictor_objective(t, 3, joint)
     expected = neg_log_prior(t) - torch.log(joint.predict(t)[:, 3].double() + 1e-8)
     assert torch.isfinite(decoded).all() and (decoded > 0).all()
@@ -126,12 +149,14 @@ def test_landscapes_by_target_match_one_landscape_per_target() -> None:
     joint = JointVAE(predictor="classifier")
     classifier = MnistClassifier()
     probability_fn = functools.partial(
-        decoded_probabilities, decoder_model=joint, classifier=classifier
+        decoded_probabilities, decoder_model=joint, classifier=classifier, binarise=True
     )
     maps = landscapes_by_target(probability_fn, (4, 9), grid_len=5)
     assert sorted(maps) == [4, 9]
     single = landscape(
-        functools.partial(decoded_objective, target=9, decoder_model=joint, classifier=classifier),
+        functools.partial(
+            decoded_objective, target=9, decoder_model=joint, classifier=classifier, binarise=True
+        ),
         grid_len=5,
     )
     assert torch.allclose(maps[9].values, single.values)
@@ -179,14 +204,15 @@ def test_summary_counts_evaluations_until_the_classifier_is_confident() -> None:
     decoder = JointVAE(predictor="off")
     sure = constant_classifier(0.95, target=7)
     objective = functools.partial(
-        decoded_objective, target=7, decoder_model=decoder, classifier=sure
+        decoded_objective, target=7, decoder_model=decoder, classifier=sure, binarise=True
     )
     result = run_bo(objective, seed=0, n_iterations=1)
-    summary = summarise_condgen(result, 7, sure, decoder)
+    summary = summarise_condgen(result, 7, sure, decoder, binarise=True)
     assert summary["evaluations_to_threshold"] == 1
     assert summary["best_probability"] == pytest.approx(0.95)
     assert summary["best_objective"] == pytest.approx(float(result.values.min()))
-    unsure = summarise_condgen(result, 7, constant_classifier(0.5, target=7), decoder)
+    unsure = constant_classifier(0.5, target=7)
+    unsure = summarise_condgen(result, 7, unsure, decoder, binarise=True)
     assert unsure["evaluations_to_threshold"] is None
 
 

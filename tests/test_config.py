@@ -45,9 +45,7 @@ def load(path: str) -> dict:
     return config
 
 
-@pytest.mark.parametrize(
-    "path", ["config.yaml", ".test/config.yaml", "configs/thesis.yaml", "configs/extended.yaml"]
-)
+@pytest.mark.parametrize("path", ["config.yaml", ".test/config.yaml", "configs/thesis.yaml"])
 def test_shipped_configs_validate(path: str) -> None:
     config = load(path)
     jsonschema.Draft202012Validator(SCHEMA).validate(config)

@@ -181,6 +181,19 @@ def test_summarise_runs_numbers() -> None:
     assert list(summary["queries"]) == [3, 3]
 
 
+def test_judged_runs_keep_their_own_validity_when_the_table_is_sorted(tmp_path) -> None:
+    runs = []
+    for experiment, validity in (("zeta", 0.25), ("alpha", 1.0)):
+        run_dir = write_run(tmp_path / experiment, np.array([0.1, 0.2]), experiment=experiment)
+        judged = {"validity": validity, "frechet_distance": 10 * validity, "digit": 3}
+        (run_dir / "evaluation.json").write_text(json.dumps(judged))
+        runs.append(load_run(run_dir))
+    summary = summarise_runs(runs, top_k=(1,))
+    assert list(summary["experiment"]) == ["alpha", "zeta"]
+    assert list(summary["validity"]) == [1.0, 0.25]
+    assert list(summary["frechet_distance"]) == [10.0, 2.5]
+
+
 def test_mean_std_table_numbers() -> None:
     runs = [
         make_run("base", 0, [1.0], wall=2.0),

@@ -20,14 +20,7 @@ from lso.surrogates import (
 from lso.surrogates.gp import _ExactModel
 from lso.utils import InputError
 
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small-matrix linear algebra is fastest (and immune to busy cores) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def target(x: np.ndarray) -> np.ndarray:

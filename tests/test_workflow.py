@@ -234,3 +234,19 @@ def test_running_from_the_repository_root_uses_only_the_given_config() -> None:
     assert result.returncode == 0, result.stderr
     assert "experiment=vae_wr" in result.stdout
     assert "vae_k1e-3_r5" not in result.stdout
+
+
+def test_default_config_plans_every_experiment() -> None:
+    """The default pipeline (config.yaml) is a valid DAG with every kind of job in it."""
+    result = subprocess.run(
+        [SNAKEMAKE, "--cores", "2", "--dry-run", "--forceall"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ},
+    )
+    assert result.returncode == 0, result.stderr
+    for rule in ("optimize", "train_classifier", "train_joint", "condgen_bo", "evaluate_validity"):
+        assert f"rule {rule}:" in result.stdout or f"localrule {rule}:" in result.stdout, rule
+    for experiment in ("vae_k1e-3_r5", "vae16_gp_k1e-3_r5", "vae16_dngo_kinf_rinf"):
+        assert f"experiment={experiment}" in result.stdout

@@ -9,5 +9,6 @@ plot_landscapes(
     snakemake.input.classifier,  # noqa: F821
     snakemake.params.spec,  # noqa: F821
     snakemake.output[0],  # noqa: F821
+    binarise=snakemake.params.binarise,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
 )

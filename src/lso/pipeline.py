@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,14 @@ from lso.data.mnist import (
     save_labelled_dataset,
 )
 from lso.loop import LoopSettings, WeightedRetrainingRun, state_path_for
-from lso.models import build_model, load_checkpoint, save_checkpoint
+from lso.models import build_model, load_checkpoint
 from lso.objectives import get_objective
 from lso.optimizers.grid import latent_grid
 from lso.results import load_run, mean_std_table, summarise_runs
-from lso.training import FitSettings, fit
-from lso.utils import InputError, atomic_path, resolve_device, seed_everything
+from lso.training import FitSettings, fit_and_save
+from lso.utils import InputError, PathLike, atomic_path, resolve_device, seed_everything
 
 logger = logging.getLogger(__name__)
-PathLike = str | os.PathLike[str]
 
 
 def prepare_data(spec: dict[str, Any], output: PathLike) -> None:
@@ -102,11 +100,16 @@ def pretrain(
         lr=spec["lr"],
         use_plateau_scheduler=True,
     )
-    generator = torch.Generator().manual_seed(spec["seed"])
-    log = fit(model, train, settings, generator=generator, val_images=val, description="pretrain")
-    save_checkpoint(model, checkpoint)
-    with atomic_path(train_log) as tmp:
-        log.to_csv(tmp, index=False)
+    fit_and_save(
+        model,
+        train,
+        settings,
+        seed=spec["seed"],
+        checkpoint=checkpoint,
+        train_log=train_log,
+        val_images=val,
+        description="pretrain",
+    )
     plots.save_figure(_model_figure(model, val, device), figure)
 
 
@@ -192,11 +195,6 @@ def summarise(
     Runs judged by the classifier (``evaluation.json``) gain its validity and Fréchet distance.
     """
     table = summarise_runs([load_run(d) for d in run_dirs], top_k=tuple(top_k))
-    evaluations = [Path(d) / "evaluation.json" for d in run_dirs]
-    if all(path.is_file() for path in evaluations):
-        judged = [json.loads(path.read_text()) for path in evaluations]
-        table["validity"] = [e["validity"] for e in judged]
-        table["frechet_distance"] = [e["frechet_distance"] for e in judged]
     with atomic_path(summary) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(mean_std) as tmp:

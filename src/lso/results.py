@@ -154,8 +154,17 @@ def top_k_column(k: int) -> str:
     return "final_top1" if k == 1 else f"final_top{k}_mean"
 
 
+# Written beside a run by the classifier's judgement (lso.condgen.steps.evaluate_run).
+EVALUATION_FILE = "evaluation.json"
+JUDGED_COLUMNS = ("validity", "frechet_distance")
+
+
 def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.DataFrame:
-    """One row per experiment × seed with the final top-k scores and the cost of the run."""
+    """One row per experiment × seed with the final top-k scores and the cost of the run.
+
+    Runs the classifier has judged (an ``evaluation.json`` in the run folder) also get their
+    validity and Fréchet distance, read from their own folder so they cannot be misassigned.
+    """
     columns = [
         "experiment",
         "seed",
@@ -165,7 +174,8 @@ def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.Data
         "oracle_evaluations",
     ]
     rows = [_summary_row(run, top_k) for run in runs]
-    summary = pd.DataFrame(rows, columns=columns)
+    judged = [column for column in JUDGED_COLUMNS if any(column in row for row in rows)]
+    summary = pd.DataFrame(rows, columns=columns + judged)
     return summary.sort_values(["experiment", "seed"], kind="stable", ignore_index=True)
 
 
@@ -206,6 +216,10 @@ def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
         row[top_k_column(k)] = curve[-1] if len(curve) else np.nan
     row["wall_seconds"] = float(run.info["wall_seconds"])
     row["oracle_evaluations"] = int(run.info["oracle_evaluations"])
+    evaluation = run.run_dir / EVALUATION_FILE
+    if evaluation.is_file():
+        judged = json.loads(evaluation.read_text())
+        row.update({column: float(judged[column]) for column in JUDGED_COLUMNS})
     return row
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from lso.models.base import TrainableModule
-from lso.utils import InputError
+from lso.models.base import TrainableModule, save_checkpoint
+from lso.utils import InputError, PathLike, atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,39 @@ def fit(
             )
     model.eval()
     return pd.DataFrame(rows)
+
+
+def fit_and_save(
+    model: TrainableModule,
+    train_images: torch.Tensor,
+    settings: FitSettings,
+    *,
+    seed: int,
+    checkpoint: PathLike,
+    train_log: PathLike,
+    val_images: torch.Tensor,
+    targets: torch.Tensor | None = None,
+    val_targets: torch.Tensor | None = None,
+    description: str = "training",
+) -> None:
+    """Train a freshly built model from scratch, then write its checkpoint and loss log.
+
+    The one ending of every training rule (generative models, the classifier, the joint
+    VAEs): the batch order comes from ``seed`` alone, so a rerun reproduces the checkpoint.
+    """
+    log = fit(
+        model,
+        train_images,
+        settings,
+        generator=torch.Generator().manual_seed(seed),
+        val_images=val_images,
+        targets=targets,
+        val_targets=val_targets,
+        description=description,
+    )
+    save_checkpoint(model, checkpoint)
+    with atomic_path(train_log) as tmp:
+        log.to_csv(tmp, index=False)
 
 
 def _make_optimiser(model: TrainableModule, settings: FitSettings) -> torch.optim.Optimizer:

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+PathLike = str | os.PathLike[str]
+
 
 class InputError(ValueError):
     """Bad user input (config value, data file, checkpoint); the message names what and where."""

@@ -164,14 +164,18 @@ def summarise_condgen(
     target: int,
     classifier: MnistClassifier,
     decoder_model: LatentModel,
+    *,
+    binarise: bool,
     probability: float = 0.9,
 ) -> dict[str, Any]:
     """How well a run found ``target`` digits, judged by the classifier on decoded images.
 
     ``evaluations_to_threshold`` counts evaluations (initial points included) up to the first
     whose image the classifier gives p(target) >= ``probability``; None if none did.
+    ``binarise`` as in :func:`~lso.condgen.objective.decoded_images`.
     """
-    p_target = decoded_probabilities(result.t, decoder_model, classifier)[:, target].cpu()
+    probabilities = decoded_probabilities(result.t, decoder_model, classifier, binarise=binarise)
+    p_target = probabilities[:, target].cpu()
     reached = torch.nonzero(p_target >= probability).flatten()
     best = result.best_index
     return {

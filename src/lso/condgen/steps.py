@@ -6,7 +6,6 @@ Each function reads and writes files only through its arguments, one per Snakema
 from __future__ import annotations
 
 import json
-import os
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,17 @@ from lso import metrics, plots
 from lso.condgen import plots as condgen_plots
 from lso.condgen.bo import gp_landscape, run_bo, summarise_condgen, top_evaluations
 from lso.condgen.objective import (
+    decoded_images,
     decoded_objective,
     decoded_probabilities,
     landscapes_by_target,
     predicted_probabilities,
 )
 from lso.data.mnist import load_dataset, load_labelled_dataset
-from lso.models import build_model, load_checkpoint, save_checkpoint
+from lso.models import build_model, load_checkpoint
 from lso.results import load_run_arrays
-from lso.training import FitSettings, fit
-from lso.utils import InputError, atomic_path, resolve_device, seed_everything
-
-PathLike = str | os.PathLike[str]
+from lso.training import FitSettings, fit_and_save
+from lso.utils import InputError, PathLike, atomic_path, resolve_device, seed_everything
 
 
 def _write_json(path: PathLike, payload: dict[str, Any]) -> None:
@@ -60,20 +58,19 @@ def train_classifier(
     model = build_model("classifier", {}).to(device)
     train, train_labels = _tensors(data, "train", device)
     val, val_labels = _tensors(data, "val", device)
-    log = fit(
+    fit_and_save(
         model,
         train,
         FitSettings(spec["epochs"], spec["batch_size"], spec["lr"]),
-        generator=torch.Generator().manual_seed(spec["seed"]),
-        targets=train_labels,
+        seed=spec["seed"],
+        checkpoint=checkpoint,
+        train_log=train_log,
         val_images=val,
+        targets=train_labels,
         val_targets=val_labels,
         description="classifier",
     )
     accuracy = float((model.predict_proba(val).argmax(1) == val_labels).float().mean())
-    save_checkpoint(model, checkpoint)
-    with atomic_path(train_log) as tmp:
-        log.to_csv(tmp, index=False)
     _write_json(metrics_path, {"val_accuracy": accuracy, "n_train": len(train), "n_val": len(val)})
 
 
@@ -104,19 +101,18 @@ def train_joint(
     settings = FitSettings(
         spec["epochs"], spec["batch_size"], spec["lr"], optimizer=spec["optimizer"]
     )
-    log = fit(
+    fit_and_save(
         model,
         train,
         settings,
-        generator=torch.Generator().manual_seed(spec["seed"]),
-        targets=train_labels,
+        seed=spec["seed"],
+        checkpoint=checkpoint,
+        train_log=train_log,
         val_images=val,
+        targets=train_labels,
         val_targets=val_labels,
         description=predictor,
     )
-    save_checkpoint(model, checkpoint)
-    with atomic_path(train_log) as tmp:
-        log.to_csv(tmp, index=False)
 
 
 def condgen_run(
@@ -126,17 +122,24 @@ def condgen_run(
     target: int,
     seed: int,
     *,
+    binarise: bool,
     arrays: PathLike,
     summary: PathLike,
     device_name: str = "auto",
 ) -> None:
-    """One BO run for one target digit; saves every evaluation, the GP maps and a summary."""
+    """One BO run for one target digit; saves every evaluation, the GP maps and a summary.
+
+    ``binarise``: the classifier judges decoded images rounded to {0, 1} (it was trained on
+    binarised digits) instead of pixel means; the saved top images are the judged ones.
+    """
     device = resolve_device(device_name)
     decoder_model = load_checkpoint(joint_checkpoint, device)
     classifier = load_checkpoint(classifier_checkpoint, device)
 
     def objective(t: torch.Tensor) -> torch.Tensor:
-        return decoded_objective(t.to(device), target, decoder_model, classifier).cpu()
+        return decoded_objective(
+            t.to(device), target, decoder_model, classifier, binarise=binarise
+        ).cpu()
 
     result = run_bo(
         objective,
@@ -148,8 +151,8 @@ def condgen_run(
     )
     maps = gp_landscape(result, grid_len=spec["landscape_grid_len"])
     top_t, top_values = top_evaluations(result, k=10)
-    with torch.no_grad():
-        top_images = decoder_model.decode(top_t.to(device, torch.float32)).cpu().numpy()
+    top_t = top_t.to(device, torch.float32)
+    top_images = decoded_images(top_t, decoder_model, binarise=binarise).cpu().numpy()
     with atomic_path(arrays) as tmp:
         np.savez_compressed(
             tmp,
@@ -159,7 +162,14 @@ def condgen_run(
             top_values=top_values.numpy(),
             **{f"gp_{k}": v.cpu().numpy() for k, v in maps.items()},
         )
-    row = summarise_condgen(result, target, classifier, decoder_model, spec["probability"])
+    row = summarise_condgen(
+        result,
+        target,
+        classifier,
+        decoder_model,
+        binarise=binarise,
+        probability=spec["probability"],
+    )
     _write_json(summary, {**row, "seed": seed})
 
 
@@ -196,19 +206,21 @@ def plot_landscapes(
     classifier_checkpoint: PathLike,
     spec: dict[str, Any],
     output: PathLike,
+    *,
+    binarise: bool,
     device_name: str = "auto",
 ) -> None:
     """Predictor-based and decode-then-classify objectives over the search box, per target.
 
     The predictor row needs the joint model with a classifier head; the grid is decoded and
-    classified once for all targets.
+    classified once for all targets (``binarise`` as in :func:`condgen_run`).
     """
     device = resolve_device(device_name)
     joint = load_checkpoint(joint_checkpoint, device)
     classifier = load_checkpoint(classifier_checkpoint, device)
     probability_fns = {
         "decode + classify": partial(
-            decoded_probabilities, decoder_model=joint, classifier=classifier
+            decoded_probabilities, decoder_model=joint, classifier=classifier, binarise=binarise
         )
     }
     if joint.hparams["predictor"] == "classifier":

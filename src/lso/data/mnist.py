@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from lso.utils import InputError, atomic_path
+from lso.utils import InputError, PathLike, atomic_path
 
 IMAGE_SHAPE = (28, 28)
 SOURCES = ("embedded", "idx", "npz")
@@ -30,8 +30,6 @@ IDX_SPLITS = (
 NPZ_SPLITS = (("x_train", "y_train"), ("x_test", "y_test"))
 NPZ_KEYS = tuple(key for split in NPZ_SPLITS for key in split)
 DATASET_KEYS = ("train_images", "train_scores", "val_images", "val_scores", "holdout_threshold")
-
-PathLike = str | os.PathLike[str]
 
 
 def load_mnist(source: str, path: PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -255,31 +253,54 @@ def _fraction_count(fraction: float, n: int) -> int:
 def save_dataset(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write a prepared data set atomically, so a killed job never leaves a partial file."""
     _check_dataset(arrays, str(path))
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        # Writing to a handle stops numpy appending ".npz" to a temporary name without it.
-        np.savez_compressed(handle, **{key: arrays[key] for key in DATASET_KEYS})
+    _save_arrays(path, arrays, DATASET_KEYS)
 
 
 def load_dataset(path: PathLike) -> dict[str, np.ndarray]:
     """Read a data set written by :func:`save_dataset`, rejecting anything else by name."""
+    return _load_arrays(path, DATASET_KEYS, _check_dataset, "prepared data set")
+
+
+def _save_arrays(path: PathLike, arrays: dict[str, np.ndarray], keys: tuple[str, ...]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        # Writing to a handle stops numpy appending ".npz" to a temporary name without it.
+        np.savez_compressed(handle, **{key: arrays[key] for key in keys})
+
+
+def _load_arrays(
+    path: PathLike,
+    keys: tuple[str, ...],
+    check: Callable[[dict[str, np.ndarray], str], None],
+    what: str,
+) -> dict[str, np.ndarray]:
+    """Read ``keys`` from an npz file after ``check`` has accepted its contents."""
     file = Path(path)
     if not file.is_file():
-        raise InputError(f"{file}: missing prepared data set")
+        raise InputError(f"{file}: missing {what}")
     arrays = _read_npz(file)
-    _check_dataset(arrays, str(file))
-    return {key: arrays[key] for key in DATASET_KEYS}
+    check(arrays, str(file))
+    return {key: arrays[key] for key in keys}
+
+
+def _check_split_images(
+    arrays: dict[str, np.ndarray], keys: tuple[str, ...], what: str, where: str
+) -> None:
+    """Raise InputError unless ``arrays`` has ``keys`` and (N, 28, 28) images in each split."""
+    missing = [key for key in keys if key not in arrays]
+    if missing:
+        raise InputError(f"{where}: not a {what}; missing keys {missing}")
+    for split in ("train", "val"):
+        images = np.asarray(arrays[f"{split}_images"])
+        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+            raise InputError(f"{where}: {split}_images must be (N, 28, 28), got {images.shape}")
 
 
 def _check_dataset(arrays: dict[str, np.ndarray], where: str) -> None:
     """Raise InputError unless ``arrays`` has the keys and shapes of a prepared data set."""
-    missing = [key for key in DATASET_KEYS if key not in arrays]
-    if missing:
-        raise InputError(f"{where}: not a prepared data set; missing keys {missing}")
+    _check_split_images(arrays, DATASET_KEYS, "prepared data set", where)
     for split in ("train", "val"):
         images = np.asarray(arrays[f"{split}_images"])
         scores = np.asarray(arrays[f"{split}_scores"])
-        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-            raise InputError(f"{where}: {split}_images must be (N, 28, 28), got {images.shape}")
         if scores.shape != (len(images),):
             raise InputError(
                 f"{where}: {split}_scores must have shape ({len(images)},), got {scores.shape}"
@@ -328,30 +349,20 @@ def prepare_all_digits(
 def save_labelled_dataset(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write the output of :func:`prepare_all_digits` atomically."""
     _check_labelled(arrays, str(path))
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **{key: arrays[key] for key in LABELLED_KEYS})
+    _save_arrays(path, arrays, LABELLED_KEYS)
 
 
 def load_labelled_dataset(path: PathLike) -> dict[str, np.ndarray]:
     """Read a file written by :func:`save_labelled_dataset`, rejecting anything else by name."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{file}: missing labelled data set")
-    arrays = _read_npz(file)
-    _check_labelled(arrays, str(file))
-    return {key: arrays[key] for key in LABELLED_KEYS}
+    return _load_arrays(path, LABELLED_KEYS, _check_labelled, "labelled data set")
 
 
 def _check_labelled(arrays: dict[str, np.ndarray], where: str) -> None:
     """Raise InputError unless ``arrays`` holds images with one integer label each."""
-    missing = [key for key in LABELLED_KEYS if key not in arrays]
-    if missing:
-        raise InputError(f"{where}: not a labelled data set; missing keys {missing}")
+    _check_split_images(arrays, LABELLED_KEYS, "labelled data set", where)
     for split in ("train", "val"):
         images = np.asarray(arrays[f"{split}_images"])
         labels = np.asarray(arrays[f"{split}_labels"])
-        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-            raise InputError(f"{where}: {split}_images must be (N, 28, 28), got {images.shape}")
         if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
             raise InputError(
                 f"{where}: {split}_labels must be integers of shape ({len(images)},), got "
