@@ -26,6 +26,7 @@ from lso.condgen.objective import (
 )
 from lso.data.mnist import load_dataset, load_labelled_dataset
 from lso.models import build_model, load_checkpoint
+from lso.models.base import TrainableModule
 from lso.results import load_run_arrays
 from lso.training import FitSettings, fit_and_save
 from lso.utils import InputError, PathLike, atomic_path, resolve_device, seed_everything
@@ -54,24 +55,13 @@ def train_classifier(
     """Train the MNIST classifier; record its held-out accuracy beside the checkpoint."""
     device = resolve_device(device_name)
     seed_everything(spec["seed"])
-    data = load_labelled_dataset(dataset_path)
     model = build_model("classifier", {}).to(device)
-    train, train_labels = _tensors(data, "train", device)
+    settings = FitSettings(spec["epochs"], spec["batch_size"], spec["lr"])
+    data = _fit_labelled(model, dataset_path, settings, spec["seed"], checkpoint, train_log)
     val, val_labels = _tensors(data, "val", device)
-    fit_and_save(
-        model,
-        train,
-        FitSettings(spec["epochs"], spec["batch_size"], spec["lr"]),
-        seed=spec["seed"],
-        checkpoint=checkpoint,
-        train_log=train_log,
-        val_images=val,
-        targets=train_labels,
-        val_targets=val_labels,
-        description="classifier",
-    )
     accuracy = float((model.predict_proba(val).argmax(1) == val_labels).float().mean())
-    _write_json(metrics_path, {"val_accuracy": accuracy, "n_train": len(train), "n_val": len(val)})
+    n_train = len(data["train_labels"])
+    _write_json(metrics_path, {"val_accuracy": accuracy, "n_train": n_train, "n_val": len(val)})
 
 
 def train_joint(
@@ -86,7 +76,6 @@ def train_joint(
     """Train a 2-D VAE jointly with a predictor head (``off``, ``classifier``, ``regressor``)."""
     device = resolve_device(device_name)
     seed_everything(spec["seed"])
-    data = load_labelled_dataset(dataset_path)
     model = build_model(
         "joint_vae",
         {
@@ -96,23 +85,39 @@ def train_joint(
             "beta": spec["beta"],
         },
     ).to(device)
-    train, train_labels = _tensors(data, "train", device)
-    val, val_labels = _tensors(data, "val", device)
     settings = FitSettings(
         spec["epochs"], spec["batch_size"], spec["lr"], optimizer=spec["optimizer"]
     )
+    _fit_labelled(model, dataset_path, settings, spec["seed"], checkpoint, train_log, predictor)
+
+
+def _fit_labelled(
+    model: TrainableModule,
+    dataset_path: PathLike,
+    settings: FitSettings,
+    seed: int,
+    checkpoint: PathLike,
+    train_log: PathLike,
+    description: str = "classifier",
+) -> dict[str, np.ndarray]:
+    """Fit ``model`` to the labelled data set on the model's device and save it; the data."""
+    device = next(model.parameters()).device
+    data = load_labelled_dataset(dataset_path)
+    train, train_labels = _tensors(data, "train", device)
+    val, val_labels = _tensors(data, "val", device)
     fit_and_save(
         model,
         train,
         settings,
-        seed=spec["seed"],
+        seed=seed,
         checkpoint=checkpoint,
         train_log=train_log,
         val_images=val,
         targets=train_labels,
         val_targets=val_labels,
-        description=predictor,
+        description=description,
     )
+    return data
 
 
 def condgen_run(
