@@ -5,7 +5,8 @@ import re
 
 from snakemake.utils import validate
 
-from lso.config import apply_experiment_defaults, check_config
+from lso.config import RESERVED_MODEL_NAMES, apply_experiment_defaults, check_config
+from lso.models.joint_vae import PREDICTORS
 
 
 apply_experiment_defaults(config)
@@ -22,7 +23,6 @@ VALIDITY = config["validity"]
 CLASSIFIER_BINARISED = bool(
     CLASSIFIER and config["datasets"][CLASSIFIER["dataset"]]["binarize_threshold"] is not None
 )
-PREDICTORS = ["off", "classifier", "regressor"]
 LIBRARY = os.path.join(workflow.basedir, "src", "lso")
 
 
@@ -41,7 +41,7 @@ def names_pattern(names):
 
 wildcard_constraints:
     dataset=names_pattern(config["datasets"]),
-    model=names_pattern([*config["models"], "classifier", *(f"joint_{p}" for p in PREDICTORS)]),
+    model=names_pattern([*config["models"], *RESERVED_MODEL_NAMES]),
     experiment=names_pattern(EXPERIMENTS),
     comparison=names_pattern(config.get("comparisons", {})) or "$^",
     seed=r"\d+",

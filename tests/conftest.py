@@ -9,15 +9,14 @@ import torch
 from lso.data.mnist import load_mnist, prepare_digit_dataset
 from lso.models import build_model
 from lso.training import FitSettings, fit
+from lso.utils import single_threaded
 
 
 @pytest.fixture
 def single_thread():
     """Small-matrix linear algebra is fastest (and immune to busy cores) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with single_threaded():
+        yield
 
 
 VAE_HPARAMS = {"latent_dim": 2, "beta_final": 1.0, "beta_warmup_steps": 20, "beta_step_every": 1}

@@ -12,7 +12,11 @@ import math
 import os
 from typing import Any
 
+from lso.models.joint_vae import PREDICTORS
 from lso.utils import InputError
+
+# Models the pipeline trains itself (results/models/<name>/), beside the configured ones.
+RESERVED_MODEL_NAMES = ("classifier", *(f"joint_{predictor}" for predictor in PREDICTORS))
 
 
 def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +84,7 @@ def _check_judging(config: dict[str, Any]) -> None:
             )
     if config.get("condgen") and not config.get("classifier"):
         raise InputError("condgen needs a classifier section: the classifier is its black box")
-    reserved = {"classifier", *(f"joint_{p}" for p in ("off", "classifier", "regressor"))}
-    for name in reserved & set(config["models"]):
+    for name in set(RESERVED_MODEL_NAMES) & set(config["models"]):
         raise InputError(f"models.{name}: the name is reserved for the pipeline's own models")
 
 

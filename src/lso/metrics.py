@@ -59,13 +59,20 @@ def frechet_distance_between(
 
 def validity(probs: np.ndarray | torch.Tensor, digit: int, threshold: float = 0.5) -> float:
     """Fraction of images whose classifier probability of ``digit`` is at least ``threshold``."""
+    return float(np.mean(valid_images(probs, digit, threshold)))
+
+
+def valid_images(
+    probs: np.ndarray | torch.Tensor, digit: int, threshold: float = 0.5
+) -> np.ndarray:
+    """Per image (n,), whether the classifier's probability of ``digit`` is >= ``threshold``."""
     array = _as_array(probs)
     if array.ndim != 2 or not 0 <= digit < array.shape[1] or not len(array):
         raise InputError(
             f"validity needs probabilities (n >= 1, classes) with digit={digit} a class index, "
             f"got shape {array.shape}"
         )
-    return float(np.mean(array[:, digit] >= threshold))
+    return array[:, digit] >= threshold
 
 
 def _sqrtm_product(sigma1: np.ndarray, sigma2: np.ndarray) -> np.ndarray:

@@ -25,8 +25,6 @@ what the model buys.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +39,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from lso.condgen.objective import ObjectiveFn, decoded_probabilities
 from lso.models.base import LatentModel
 from lso.models.classifier import MnistClassifier
-from lso.utils import InputError
+from lso.utils import InputError, single_threaded
 
 ACQUISITIONS = ("ei", "random")
 
@@ -107,7 +105,11 @@ def run_bo(
 
 
 def fit_gp(t: torch.Tensor, values: torch.Tensor, bounds: float) -> SingleTaskGP:
-    """A GP of -f, inputs scaled from [-bounds, bounds]^d to the unit cube, outputs standardised."""
+    """A GP of -f, inputs scaled from [-bounds, bounds]^d to the unit cube, outputs standardised.
+
+    GP fits and EI maximisation run on one thread (a few dozen points); the objective, which
+    decodes and classifies images, keeps every thread.
+    """
     box = _box(bounds, t.shape[1], t.device)
     model = SingleTaskGP(
         t,
@@ -115,7 +117,7 @@ def fit_gp(t: torch.Tensor, values: torch.Tensor, bounds: float) -> SingleTaskGP
         input_transform=Normalize(d=t.shape[1], bounds=box),
         outcome_transform=Standardize(m=1),
     )
-    with _single_threaded():
+    with single_threaded():
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     return model
 
@@ -197,7 +199,7 @@ def _maximise_ei(
     num_restarts: int,
     raw_samples: int,
 ) -> torch.Tensor:
-    with _single_threaded():
+    with single_threaded():
         candidate, _ = optimize_acqf(
             expected_improvement(model, values, xi),
             bounds=box,
@@ -207,23 +209,6 @@ def _maximise_ei(
             options={"seed": seed},
         )
     return candidate.detach()
-
-
-@contextmanager
-def _single_threaded() -> Iterator[None]:
-    """Run torch's CPU ops on one thread, then restore the caller's setting.
-
-    GP and acquisition tensors hold a few dozen points: extra threads cannot speed them up,
-    and on busy cores the hand-off between threads dominates (one GP fit on 15 points took
-    1.2 s with 2 threads and 0.05 s with 1 on a loaded 2-core machine). The objective, which
-    decodes and classifies images, keeps every thread.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _evaluate(objective_fn: ObjectiveFn, t: torch.Tensor) -> torch.Tensor:

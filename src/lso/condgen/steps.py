@@ -57,10 +57,10 @@ def train_classifier(
     seed_everything(spec["seed"])
     model = build_model("classifier", {}).to(device)
     settings = FitSettings(spec["epochs"], spec["batch_size"], spec["lr"])
-    data = _fit_labelled(model, dataset_path, settings, spec["seed"], checkpoint, train_log)
-    val, val_labels = _tensors(data, "val", device)
+    val, val_labels, n_train = _fit_labelled(
+        model, dataset_path, settings, spec["seed"], checkpoint, train_log
+    )
     accuracy = float((model.predict_proba(val).argmax(1) == val_labels).float().mean())
-    n_train = len(data["train_labels"])
     _write_json(metrics_path, {"val_accuracy": accuracy, "n_train": n_train, "n_val": len(val)})
 
 
@@ -99,8 +99,12 @@ def _fit_labelled(
     checkpoint: PathLike,
     train_log: PathLike,
     description: str = "classifier",
-) -> dict[str, np.ndarray]:
-    """Fit ``model`` to the labelled data set on the model's device and save it; the data."""
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Fit ``model`` to the labelled data set on its device and save it.
+
+    Returns the validation images and labels (on that device) and the number of training
+    images, for metrics of the trained model.
+    """
     device = next(model.parameters()).device
     data = load_labelled_dataset(dataset_path)
     train, train_labels = _tensors(data, "train", device)
@@ -117,7 +121,7 @@ def _fit_labelled(
         val_targets=val_labels,
         description=description,
     )
-    return data
+    return val, val_labels, len(train)
 
 
 def condgen_run(
@@ -310,8 +314,9 @@ def evaluate_run(
     features = load_feature_network(spec.get("feature_network"), classifier, device)
     queried = torch.as_tensor(load_run_arrays(run_dir).images, device=device)
     training = torch.as_tensor(load_dataset(dataset_path)["train_images"], device=device)
-    probability = classifier.predict_proba(queried)[:, spec["digit"]].cpu().numpy()
-    valid = probability >= spec["threshold"]
+    probabilities = classifier.predict_proba(queried).cpu().numpy()
+    valid = metrics.valid_images(probabilities, spec["digit"], spec["threshold"])
+    probability = probabilities[:, spec["digit"]]
     table = pd.DataFrame(
         {
             "query": np.arange(1, len(valid) + 1),

@@ -198,13 +198,7 @@ def prepare_digit_dataset(
     scores = thickness(pixels)
     keep, threshold = _holdout_mask(scores, holdout_top_fraction)
     pixels, scores = pixels[keep], scores[keep]
-    n_val = _fraction_count(val_fraction, len(scores))
-    if n_val >= len(scores):
-        raise InputError(
-            f"val_fraction={val_fraction} leaves no training images out of {len(scores)}"
-        )
-    order = np.random.default_rng(seed).permutation(len(scores))
-    val, train = order[:n_val], order[n_val:]
+    train, val = _train_val_split(len(scores), val_fraction, seed)
     return {
         "train_images": pixels[train],
         "train_scores": scores[train],
@@ -243,6 +237,15 @@ def _holdout_mask(scores: np.ndarray, fraction: float) -> tuple[np.ndarray, floa
         raise InputError(f"holdout_top_fraction={fraction} would drop all {len(scores)} images")
     threshold = float(np.sort(scores)[len(scores) - n_drop - 1])
     return scores <= threshold, threshold
+
+
+def _train_val_split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation indices of ``n`` images from a seeded random permutation."""
+    n_val = _fraction_count(val_fraction, n)
+    if n_val >= n:
+        raise InputError(f"val_fraction={val_fraction} leaves no training images out of {n}")
+    order = np.random.default_rng(seed).permutation(n)
+    return order[n_val:], order[:n_val]
 
 
 def _fraction_count(fraction: float, n: int) -> int:
@@ -330,14 +333,8 @@ def prepare_all_digits(
     """
     _check_fraction("val_fraction", val_fraction)
     images, labels = _checked(np.asarray(images), np.asarray(labels), "MNIST arrays")
-    n_val = _fraction_count(val_fraction, len(labels))
-    if n_val >= len(labels):
-        raise InputError(
-            f"val_fraction={val_fraction} leaves no training images out of {len(labels)}"
-        )
+    train, val = _train_val_split(len(labels), val_fraction, seed)
     pixels = _binarize(images, binarize_threshold)
-    order = np.random.default_rng(seed).permutation(len(labels))
-    val, train = order[:n_val], order[n_val:]
     return {
         "train_images": pixels[train],
         "train_labels": labels[train],

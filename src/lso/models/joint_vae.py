@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lso.models.base import LatentModel
-from lso.models.mnist import _decoder, _encoder_trunk, bernoulli_nll
+from lso.models.mnist import _decoder, _encoder_trunk, elbo_terms, gaussian_encode
 from lso.utils import InputError
 
 PREDICTORS = ("off", "classifier", "regressor")
@@ -58,8 +58,7 @@ class JointVAE(LatentModel):
         self.predictor = None if predictor == "off" else _predictor(latent_dim, hidden, predictor)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_std = self.encoder(x.unsqueeze(1)).chunk(2, dim=1)
-        return mean, 2.0 * log_std
+        return gaussian_encode(self.encoder, x)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
@@ -70,10 +69,7 @@ class JointVAE(LatentModel):
         ``y`` is optional only so that the ``"off"`` model fits the label-free interface of
         :class:`LatentModel`; the other modes need it.
         """
-        mean, log_var = self.encode(x)
-        z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
-        recon = bernoulli_nll(self.decode_logits(z), x.unsqueeze(1))
-        kl = 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum() / x.shape[0]
+        mean, recon, kl = elbo_terms(self, x)
         terms = {"recon": recon, "kl": kl, "vae": recon + self.hparams["beta"] * kl}
         if self.predictor is None:
             return {"loss": terms["vae"], **terms}

@@ -53,6 +53,27 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
 
+def gaussian_encode(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and log-variance of q(z | x); the encoder outputs the mean and a log std."""
+    mean, log_std = encoder(x.unsqueeze(1)).chunk(2, dim=1)
+    return mean, 2.0 * log_std
+
+
+def elbo_terms(
+    model: LatentModel, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Encoder mean, reconstruction NLL of one reparameterised sample, and KL to N(0, I).
+
+    The two terms of the negative ELBO of every VAE here (the thesis's and the blog's joint
+    one), each averaged over the batch.
+    """
+    mean, log_var = model.encode(x)
+    z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
+    recon = bernoulli_nll(model.decode_logits(z), x.unsqueeze(1))
+    kl = 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum() / x.shape[0]
+    return mean, recon, kl
+
+
 class BinaryVAE(LatentModel):
     """VAE with a Gaussian posterior, N(0, I) prior and an annealed KL weight beta.
 
@@ -86,17 +107,13 @@ class BinaryVAE(LatentModel):
         self.register_buffer("step", torch.tensor(0, dtype=torch.int64))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_std = self.encoder(x.unsqueeze(1)).chunk(2, dim=1)
-        return mean, 2.0 * log_std
+        return gaussian_encode(self.encoder, x)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
     def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        mean, log_var = self.encode(x)
-        z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
-        recon = bernoulli_nll(self.decode_logits(z), x.unsqueeze(1))
-        kl = 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum() / x.shape[0]
+        _, recon, kl = elbo_terms(self, x)
         beta = self.beta.to(kl.dtype)
         return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "beta": beta}
 
