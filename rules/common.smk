@@ -1,113 +1,108 @@
-"""Config validation, experiment resolution, target lists and input functions."""
+"""Settings, target lists and input functions.
+
+The config is validated and typed once, here, before any job runs (lso.settings). Each rule
+passes each job only the settings object it uses, and lists as code inputs exactly the
+library files its script imports (lso.code_inputs), so that a change reruns exactly the jobs
+it affects.
+"""
 
 import os
 import re
 
-from snakemake.utils import validate
-
-from lso.config import RESERVED_MODEL_NAMES, apply_experiment_defaults, check_config
-from lso.models.joint_vae import PREDICTORS
+from lso.code_inputs import script_library_files
+from lso.settings import OPTIMIZERS, PREDICTORS, RESERVED_MODEL_NAMES, parse_config
 
 
-apply_experiment_defaults(config)
-validate(config, schema="../schemas/config.schema.yaml")
-check_config(config)
-EXPERIMENTS = config["experiments"]
-USED_MODELS = sorted({spec["model"] for spec in EXPERIMENTS.values()})
-USED_DATASETS = sorted({config["models"][m]["dataset"] for m in USED_MODELS})
-PLOTS = config["plots"]
-CLASSIFIER = config.get("classifier") or {}
-CONDGEN = config.get("condgen") or {}
-VALIDITY = config["validity"]
+SETTINGS = parse_config(config)
+EXPERIMENTS = SETTINGS.experiments
+USED_MODELS = sorted({experiment.model for experiment in EXPERIMENTS.values()})
+USED_DATASETS = sorted({SETTINGS.models[m].dataset for m in USED_MODELS})
+PLOTS = SETTINGS.plots
+CLASSIFIER = SETTINGS.classifier
+CONDGEN = SETTINGS.condgen
+# GPUs are asked for only when jobs may use one: `device: cpu` never requests them (on SLURM
+# a CPU partition could never schedule a --gpus job).
+GPU = int(SETTINGS.uses_gpu)
 # A classifier trained on binarised digits judges decoded images rounded to {0, 1}.
 CLASSIFIER_BINARISED = bool(
-    CLASSIFIER and config["datasets"][CLASSIFIER["dataset"]]["binarize_threshold"] is not None
+    CLASSIFIER and SETTINGS.datasets[CLASSIFIER.dataset].binarize_threshold is not None
 )
-LIBRARY = os.path.join(workflow.basedir, "src", "lso")
 
 
-def library(*modules):
-    """Library modules a job runs, as inputs; editing one reruns exactly the jobs using it."""
-    return [os.path.join(LIBRARY, module) for module in ("pipeline.py", *modules)]
+def code(script, *modules):
+    """The library files a workflow script imports (plus ``modules`` it loads by name)."""
+    path = os.path.join(workflow.basedir, "workflow_scripts", script)
+    return script_library_files(path, *modules)
 
 
-MODEL_CODE = ("models/base.py", "models/mnist.py", "models/registry.py", "training.py")
-PLOT_CODE = ("plots.py", "results.py")
+def optimize_code(wildcards):
+    """The optimisation script's library files, with the chosen optimiser's module."""
+    optimizer = EXPERIMENTS[wildcards.experiment].run.optimizer.type
+    return code("optimize.py", OPTIMIZERS[optimizer][0])
 
 
 def names_pattern(names):
-    return "|".join(re.escape(name) for name in names)
+    return "|".join(re.escape(name) for name in names) or "$^"
 
 
 wildcard_constraints:
-    dataset=names_pattern(config["datasets"]),
-    model=names_pattern([*config["models"], *RESERVED_MODEL_NAMES]),
+    dataset=names_pattern(SETTINGS.datasets),
+    model=names_pattern([*SETTINGS.models, *RESERVED_MODEL_NAMES]),
     experiment=names_pattern(EXPERIMENTS),
-    comparison=names_pattern(config.get("comparisons", {})) or "$^",
+    comparison=names_pattern(SETTINGS.comparisons),
     seed=r"\d+",
     target=r"\d",
     predictor="|".join(PREDICTORS),
 
 
-def canonical(value):
-    """Dicts with sorted keys, recursively: params are compared by value, so reordering
-    keys in a config file must not look like a change."""
-    if isinstance(value, dict):
-        return {key: canonical(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [canonical(item) for item in value]
-    return value
-
-
-def dataset_spec(wildcards):
-    return canonical(config["datasets"][wildcards.dataset])
-
-
-def model_spec(wildcards):
-    return canonical(config["models"][wildcards.model])
-
-
 def model_dataset(wildcards):
-    return f"data/processed/{config['models'][wildcards.model]['dataset']}.npz"
-
-
-def experiment_spec(wildcards):
-    return canonical(EXPERIMENTS[wildcards.experiment])
+    return f"data/processed/{SETTINGS.models[wildcards.model].dataset}.npz"
 
 
 def experiment_model(wildcards):
-    return f"results/models/{EXPERIMENTS[wildcards.experiment]['model']}/model.pt"
+    return f"results/models/{EXPERIMENTS[wildcards.experiment].model}/model.pt"
 
 
 def experiment_dataset(wildcards):
-    model = config["models"][EXPERIMENTS[wildcards.experiment]["model"]]
-    return f"data/processed/{model['dataset']}.npz"
+    model = SETTINGS.models[EXPERIMENTS[wildcards.experiment].model]
+    return f"data/processed/{model.dataset}.npz"
 
 
 def run_files(experiment, name):
-    return [f"results/opt/{experiment}/seed{seed}/{name}" for seed in EXPERIMENTS[experiment]["seeds"]]
+    return [
+        f"results/opt/{experiment}/seed{seed}/{name}" for seed in EXPERIMENTS[experiment].seeds
+    ]
 
 
 def all_run_files(name):
     return [path for experiment in EXPERIMENTS for path in run_files(experiment, name)]
 
 
+def experiment_run_files(name):
+    """Input function: one file of every seed of the job's experiment."""
+    return lambda wildcards: run_files(wildcards.experiment, name)
+
+
+def comparison_experiments(wildcards):
+    return SETTINGS.comparisons[wildcards.comparison].experiments
+
+
 def comparison_run_files(wildcards):
-    experiments = config["comparisons"][wildcards.comparison]["experiments"]
-    return [path for experiment in experiments for path in run_files(experiment, "queries.csv")]
+    return [p for e in comparison_experiments(wildcards) for p in run_files(e, "queries.csv")]
 
 
 def comparison_validity_files(wildcards):
     if not CLASSIFIER:
         return []
-    experiments = config["comparisons"][wildcards.comparison]["experiments"]
-    return [path for experiment in experiments for path in run_files(experiment, "validity.csv")]
+    return [p for e in comparison_experiments(wildcards) for p in run_files(e, "validity.csv")]
 
 
 def comparison_runs(wildcards):
     """Experiment -> run folders, for the comparison figure's params."""
-    experiments = config["comparisons"][wildcards.comparison]["experiments"]
-    return {e: [os.path.dirname(p) for p in run_files(e, "queries.csv")] for e in experiments}
+    return {
+        e: [os.path.dirname(p) for p in run_files(e, "queries.csv")]
+        for e in comparison_experiments(wildcards)
+    }
 
 
 def evaluation_files(name):
@@ -115,31 +110,35 @@ def evaluation_files(name):
     return all_run_files(name) if CLASSIFIER else []
 
 
-def condgen_files(extension):
+def condgen_runs():
+    if not CONDGEN:
+        return []
     return [
-        f"results/condgen/target{target}/seed{seed}.{extension}"
-        for target in CONDGEN.get("targets", [])
-        for seed in CONDGEN.get("seeds", [])
+        f"results/condgen/target{target}/seed{seed}.npz"
+        for target in CONDGEN.targets
+        for seed in CONDGEN.seeds
     ]
 
 
-def condgen_arrays_by_target(wildcards):
+def condgen_runs_by_target(wildcards):
     return {
-        target: [f"results/condgen/target{target}/seed{seed}.npz" for seed in CONDGEN["seeds"]]
-        for target in CONDGEN["targets"]
+        target: [f"results/condgen/target{target}/seed{seed}.npz" for seed in CONDGEN.seeds]
+        for target in CONDGEN.targets
     }
 
 
 def is_2d(experiment):
-    return config["models"][EXPERIMENTS[experiment]["model"]]["latent_dim"] == 2
+    return EXPERIMENTS[experiment].run.snapshot is not None
 
 
 def weight_k_values(wildcards):
     """The configured k values plus every k an experiment on this data set uses."""
-    ks = set(PLOTS["weight_k_values"])
-    for spec in EXPERIMENTS.values():
-        if spec["weighting"]["type"] == "rank" and config["models"][spec["model"]]["dataset"] == wildcards.dataset:
-            ks.add(spec["weighting"]["k"])
+    ks = set(PLOTS.weight_k_values)
+    for experiment in EXPERIMENTS.values():
+        weighting = experiment.run.weighting
+        on_dataset = SETTINGS.models[experiment.model].dataset == wildcards.dataset
+        if weighting.type == "rank" and on_dataset:
+            ks.add(float(weighting.k))
     return sorted(ks, reverse=True)
 
 
@@ -149,13 +148,12 @@ def final_outputs():
         "results/tables/summary.csv",
         "results/tables/summary_mean_std.csv",
     ]
-    outputs += [f"results/figures/comparisons/{c}.png" for c in config.get("comparisons", {})]
-    outputs += [f"results/figures/experiments/{e}/best_images.png" for e in EXPERIMENTS]
-    outputs += [f"results/figures/experiments/{e}/diagnostics.png" for e in EXPERIMENTS]
-    outputs += [
-        f"results/figures/experiments/{e}/latent_snapshots_seed{seed}.png"
-        for e in EXPERIMENTS if is_2d(e) for seed in EXPERIMENTS[e]["seeds"]
-    ]
+    outputs += [f"results/figures/comparisons/{c}.png" for c in SETTINGS.comparisons]
+    for experiment in EXPERIMENTS:
+        folder = f"results/figures/experiments/{experiment}"
+        outputs += [f"{folder}/best_images.png", f"{folder}/diagnostics.png"]
+        if is_2d(experiment):
+            outputs.append(f"{folder}/latent_snapshots.png")
     outputs += [f"results/figures/models/{m}/training.png" for m in USED_MODELS]
     outputs += [f"results/figures/datasets/{d}/weight_distribution.png" for d in USED_DATASETS]
     if CLASSIFIER:
@@ -167,7 +165,8 @@ def final_outputs():
             "results/figures/condgen/latent_spaces.png",
             "results/figures/condgen/objective_landscapes.png",
             "results/figures/condgen/top_images.png",
-            f"results/figures/condgen/bo_run_target{CONDGEN['plot_target']}_seed{CONDGEN['seeds'][0]}.png",
+            f"results/figures/condgen/bo_run_target{CONDGEN.plot_target}"
+            f"_seed{CONDGEN.seeds[0]}.png",
         ]
         outputs += [f"results/figures/models/joint_{p}/training.png" for p in PREDICTORS]
     return outputs

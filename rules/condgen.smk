@@ -1,36 +1,7 @@
-rule train_classifier:
-    input:
-        dataset=f"data/processed/{CLASSIFIER['dataset']}.npz" if CLASSIFIER else [],
-        code=library("models/classifier.py", "training.py", "condgen/steps.py"),
-    output:
-        checkpoint="results/models/classifier/model.pt",
-        train_log="results/models/classifier/train_log.csv",
-        metrics=report(
-            "results/models/classifier/metrics.json",
-            caption="../report/classifier.rst",
-            category="Models",
-            subcategory="classifier",
-            labels={"model": "classifier", "figure": "held-out accuracy"},
-        ),
-    log:
-        "logs/train_classifier/classifier.log",
-    conda:
-        "../envs/lso.yaml"
-    threads: 1
-    resources:
-        gpu=1,
-        mem_mb=4000,
-    params:
-        spec=canonical(CLASSIFIER),
-        device=config["device"],
-    script:
-        "../workflow_scripts/train_classifier.py"
-
-
 rule train_joint:
     input:
-        dataset=f"data/processed/{CONDGEN['dataset']}.npz" if CONDGEN else [],
-        code=library("models/joint_vae.py", *MODEL_CODE, "condgen/steps.py"),
+        dataset=lambda wildcards: f"data/processed/{CONDGEN.dataset}.npz",
+        code=code("train_joint.py"),
     output:
         checkpoint="results/models/joint_{predictor}/model.pt",
         train_log="results/models/joint_{predictor}/train_log.csv",
@@ -40,23 +11,22 @@ rule train_joint:
         "../envs/lso.yaml"
     threads: 1
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     params:
-        spec=canonical(CONDGEN),
-        device=config["device"],
+        spec=lambda wildcards: CONDGEN.training,
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/train_joint.py"
 
 
 rule condgen_bo:
     input:
-        joint=f"results/models/joint_{CONDGEN.get('bo_model')}/model.pt" if CONDGEN else [],
-        classifier=rules.train_classifier.output.checkpoint,
-        code=library("condgen/bo.py", "condgen/objective.py", "condgen/steps.py"),
+        joint=lambda wildcards: f"results/models/joint_{CONDGEN.bo_model}/model.pt",
+        classifier="results/models/classifier/model.pt",
+        code=code("condgen_bo.py"),
     output:
-        arrays="results/condgen/target{target}/seed{seed}.npz",
-        summary="results/condgen/target{target}/seed{seed}.json",
+        "results/condgen/target{target}/seed{seed}.npz",
     log:
         "logs/condgen_bo/target{target}/seed{seed}.log",
     conda:
@@ -65,19 +35,19 @@ rule condgen_bo:
     resources:
         mem_mb=2000,
     params:
-        spec=canonical(CONDGEN),
+        spec=lambda wildcards: CONDGEN.search,
         target=lambda wildcards: int(wildcards.target),
         seed=lambda wildcards: int(wildcards.seed),
         binarise=CLASSIFIER_BINARISED,
-        device=config["device"],
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/condgen_bo.py"
 
 
 rule condgen_table:
     input:
-        summaries=condgen_files("json"),
-        code=library("condgen/steps.py"),
+        runs=condgen_runs(),
+        code=code("condgen_table.py"),
     output:
         report(
             "results/tables/condgen.csv",
@@ -92,6 +62,8 @@ rule condgen_table:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        probability=lambda wildcards: CONDGEN.probability,
     script:
         "../workflow_scripts/condgen_table.py"
 
@@ -99,8 +71,8 @@ rule condgen_table:
 rule plot_condgen_latent_spaces:
     input:
         joints=expand("results/models/joint_{predictor}/model.pt", predictor=PREDICTORS),
-        dataset=f"data/processed/{CONDGEN['dataset']}.npz" if CONDGEN else [],
-        code=library("condgen/plots.py", "condgen/steps.py", *PLOT_CODE),
+        dataset=lambda wildcards: f"data/processed/{CONDGEN.dataset}.npz",
+        code=code("plot_condgen_latent_spaces.py"),
     output:
         report(
             "results/figures/condgen/latent_spaces.png",
@@ -116,8 +88,8 @@ rule plot_condgen_latent_spaces:
     resources:
         mem_mb=2000,
     params:
-        bounds=CONDGEN.get("bounds"),
-        device=config["device"],
+        bounds=lambda wildcards: CONDGEN.search.bounds,
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_condgen_latent_spaces.py"
 
@@ -125,8 +97,8 @@ rule plot_condgen_latent_spaces:
 rule plot_condgen_landscapes:
     input:
         joint=rules.condgen_bo.input.joint,
-        classifier=rules.train_classifier.output.checkpoint,
-        code=library("condgen/plots.py", "condgen/objective.py", "condgen/steps.py"),
+        classifier="results/models/classifier/model.pt",
+        code=code("plot_condgen_landscapes.py"),
     output:
         report(
             "results/figures/condgen/objective_landscapes.png",
@@ -142,17 +114,19 @@ rule plot_condgen_landscapes:
     resources:
         mem_mb=2000,
     params:
-        spec=canonical(CONDGEN),
+        targets=lambda wildcards: list(CONDGEN.targets),
+        bounds=lambda wildcards: CONDGEN.search.bounds,
+        grid_len=lambda wildcards: CONDGEN.landscape_grid_len,
         binarise=CLASSIFIER_BINARISED,
-        device=config["device"],
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_condgen_landscapes.py"
 
 
 rule plot_condgen_bo_run:
     input:
-        arrays="results/condgen/target{target}/seed{seed}.npz",
-        code=library("condgen/plots.py", "condgen/steps.py"),
+        run="results/condgen/target{target}/seed{seed}.npz",
+        code=code("plot_condgen_bo_run.py"),
     output:
         report(
             "results/figures/condgen/bo_run_target{target}_seed{seed}.png",
@@ -168,15 +142,15 @@ rule plot_condgen_bo_run:
     resources:
         mem_mb=1000,
     params:
-        target=lambda wildcards: int(wildcards.target),
+        grid_len=lambda wildcards: CONDGEN.landscape_grid_len,
     script:
         "../workflow_scripts/plot_condgen_bo_run.py"
 
 
 rule plot_condgen_top_images:
     input:
-        arrays=condgen_files("npz"),
-        code=library("condgen/plots.py", "condgen/steps.py"),
+        runs=condgen_runs(),
+        code=code("plot_condgen_top_images.py"),
     output:
         report(
             "results/figures/condgen/top_images.png",
@@ -192,6 +166,6 @@ rule plot_condgen_top_images:
     resources:
         mem_mb=1000,
     params:
-        arrays=condgen_arrays_by_target,
+        runs=condgen_runs_by_target,
     script:
         "../workflow_scripts/plot_condgen_top_images.py"

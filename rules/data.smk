@@ -1,6 +1,6 @@
 rule prepare_data:
     input:
-        code=library("data/mnist.py"),
+        code=code("prepare_data.py"),
     output:
         "data/processed/{dataset}.npz",
     log:
@@ -11,6 +11,6 @@ rule prepare_data:
     resources:
         mem_mb=2000,
     params:
-        spec=dataset_spec,
+        spec=lambda wildcards: SETTINGS.datasets[wildcards.dataset],
     script:
         "../workflow_scripts/prepare_data.py"

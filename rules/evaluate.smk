@@ -1,10 +1,39 @@
+rule train_classifier:
+    input:
+        dataset=lambda wildcards: f"data/processed/{CLASSIFIER.dataset}.npz",
+        code=code("train_classifier.py"),
+    output:
+        checkpoint="results/models/classifier/model.pt",
+        train_log="results/models/classifier/train_log.csv",
+        metrics=report(
+            "results/models/classifier/metrics.json",
+            caption="../report/classifier.rst",
+            category="Models",
+            subcategory="classifier",
+            labels={"model": "classifier", "figure": "held-out accuracy"},
+        ),
+    log:
+        "logs/train_classifier/classifier.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    params:
+        spec=lambda wildcards: CLASSIFIER,
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/train_classifier.py"
+
+
 rule evaluate_validity:
     input:
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",
         info="results/opt/{experiment}/seed{seed}/run.json",
         dataset=experiment_dataset,
-        classifier=rules.train_classifier.output.checkpoint,
-        code=library("metrics.py", "condgen/steps.py", "results.py"),
+        classifier="results/models/classifier/model.pt",
+        code=code("evaluate_validity.py"),
     output:
         per_query="results/opt/{experiment}/seed{seed}/validity.csv",
         summary="results/opt/{experiment}/seed{seed}/evaluation.json",
@@ -16,8 +45,8 @@ rule evaluate_validity:
     resources:
         mem_mb=2000,
     params:
-        spec=canonical(VALIDITY),
-        device=config["device"],
+        spec=SETTINGS.validity,
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/evaluate_validity.py"
 
@@ -27,7 +56,7 @@ rule summarise:
         queries=all_run_files("queries.csv"),
         info=all_run_files("run.json"),
         evaluations=evaluation_files("evaluation.json"),
-        code=library("results.py"),
+        code=code("summarise.py"),
     output:
         summary=report(
             "results/tables/summary.csv",
@@ -49,6 +78,6 @@ rule summarise:
     resources:
         mem_mb=1000,
     params:
-        top_k=PLOTS["top_k"],
+        top_k=PLOTS.top_k,
     script:
         "../workflow_scripts/summarise.py"

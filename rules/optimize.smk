@@ -2,15 +2,7 @@ rule optimize:
     input:
         checkpoint=experiment_model,
         dataset=experiment_dataset,
-        code=library(
-            *MODEL_CODE,
-            "loop.py",
-            "optimizers/grid.py",
-            "constraints.py",
-            "weighting.py",
-            "objectives.py",
-            "data/mnist.py",
-        ),
+        code=optimize_code,
     output:
         queries="results/opt/{experiment}/seed{seed}/queries.csv",
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",
@@ -22,11 +14,11 @@ rule optimize:
         "../envs/lso.yaml"
     threads: 1
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     params:
-        spec=experiment_spec,
+        run=lambda wildcards: EXPERIMENTS[wildcards.experiment].run,
         seed=lambda wildcards: int(wildcards.seed),
-        device=config["device"],
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/optimize.py"

@@ -2,7 +2,7 @@ rule plot_comparison:
     input:
         runs=comparison_run_files,
         validity=comparison_validity_files,
-        code=library(*PLOT_CODE),
+        code=code("plot_comparison.py"),
     output:
         report(
             "results/figures/comparisons/{comparison}.png",
@@ -20,20 +20,18 @@ rule plot_comparison:
         mem_mb=1000,
     params:
         runs=comparison_runs,
-        labels=lambda wildcards: canonical(config["comparisons"][wildcards.comparison]["labels"]),
-        title=lambda wildcards: config["comparisons"][wildcards.comparison].get(
-            "title", wildcards.comparison
-        ),
-        top_k=PLOTS["top_k"],
-        pdf=PLOTS["pdf"],
+        labels=lambda wildcards: SETTINGS.comparisons[wildcards.comparison].labels,
+        title=lambda wildcards: SETTINGS.comparisons[wildcards.comparison].title,
+        top_k=PLOTS.top_k,
+        pdf=PLOTS.pdf,
     script:
         "../workflow_scripts/plot_comparison.py"
 
 
 rule plot_best_images:
     input:
-        arrays=lambda wildcards: run_files(wildcards.experiment, "queries.npz"),
-        code=library(*PLOT_CODE),
+        arrays=experiment_run_files("queries.npz"),
+        code=code("plot_best_images.py"),
     output:
         report(
             "results/figures/experiments/{experiment}/best_images.png",
@@ -50,16 +48,16 @@ rule plot_best_images:
     resources:
         mem_mb=1000,
     params:
-        n=PLOTS["n_best_images"],
+        n=PLOTS.n_best_images,
     script:
         "../workflow_scripts/plot_best_images.py"
 
 
 rule plot_diagnostics:
     input:
-        diagnostics=lambda wildcards: run_files(wildcards.experiment, "diagnostics.csv"),
-        info=lambda wildcards: run_files(wildcards.experiment, "run.json"),
-        code=library(*PLOT_CODE),
+        diagnostics=experiment_run_files("diagnostics.csv"),
+        info=experiment_run_files("run.json"),
+        code=code("plot_diagnostics.py"),
     output:
         report(
             "results/figures/experiments/{experiment}/diagnostics.png",
@@ -81,25 +79,25 @@ rule plot_diagnostics:
 
 rule plot_latent_snapshots:
     input:
-        arrays="results/opt/{experiment}/seed{seed}/queries.npz",
-        code=library(*PLOT_CODE),
+        arrays=experiment_run_files("queries.npz"),
+        code=code("plot_latent_snapshots.py"),
     output:
         report(
-            "results/figures/experiments/{experiment}/latent_snapshots_seed{seed}.png",
+            "results/figures/experiments/{experiment}/latent_snapshots.png",
             caption="../report/latent_snapshots.rst",
             category="Optimisation",
             subcategory="Latent snapshots",
-            labels={"experiment": "{experiment}", "seed": "{seed}"},
+            labels={"experiment": "{experiment}"},
         ),
     log:
-        "logs/plot_latent_snapshots/{experiment}/seed{seed}.log",
+        "logs/plot_latent_snapshots/{experiment}.log",
     conda:
         "../envs/lso.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        max_panels=PLOTS["snapshot_panels"],
+        max_panels=PLOTS.snapshot_panels,
     script:
         "../workflow_scripts/plot_latent_snapshots.py"
 
@@ -107,7 +105,7 @@ rule plot_latent_snapshots:
 rule plot_weight_distribution:
     input:
         dataset="data/processed/{dataset}.npz",
-        code=library(*PLOT_CODE, "data/mnist.py", "weighting.py"),
+        code=code("plot_weight_distribution.py"),
     output:
         report(
             "results/figures/datasets/{dataset}/weight_distribution.png",
@@ -131,7 +129,7 @@ rule plot_weight_distribution:
 rule plot_training:
     input:
         train_log="results/models/{model}/train_log.csv",
-        code=library(*PLOT_CODE),
+        code=code("plot_training.py"),
     output:
         report(
             "results/figures/models/{model}/training.png",

@@ -1,7 +1,7 @@
 rule pretrain:
     input:
         dataset=model_dataset,
-        code=library(*MODEL_CODE, "plots.py"),
+        code=code("pretrain.py"),
     output:
         checkpoint="results/models/{model}/model.pt",
         train_log="results/models/{model}/train_log.csv",
@@ -15,15 +15,15 @@ rule pretrain:
     log:
         "logs/pretrain/{model}.log",
     wildcard_constraints:
-        model=names_pattern(config["models"]),
+        model=names_pattern(SETTINGS.models),
     conda:
         "../envs/lso.yaml"
     threads: 1
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     params:
-        spec=model_spec,
-        device=config["device"],
+        spec=lambda wildcards: SETTINGS.models[wildcards.model],
+        device=SETTINGS.device,
     script:
         "../workflow_scripts/pretrain.py"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pytest
@@ -13,19 +14,28 @@ from scipy.optimize import OptimizeResult
 from lso.constraints import encode_dataset, gmm_fit, gmm_full
 from lso.data.mnist import thickness
 from lso.models.base import LatentModel
-from lso.optimizers import bayesopt
+from lso.optimizers import bayesopt, build_optimizer
 from lso.optimizers.base import SearchContext, image_keys
 from lso.optimizers.bayesopt import (
     MultiStartOptimizer,
     SamplingOptimizer,
-    build_optimizer,
     density_constraint_functions,
     negated_acquisition,
 )
 from lso.optimizers.grid import GridOptimizer
+from lso.settings import optimizer_from
 from lso.utils import InputError
 
 SMALL = {"n_candidates": 3000, "surrogate": {"type": "gp", "max_iter": 30}}
+
+
+def local(**options) -> MultiStartOptimizer:
+    """A multi-start optimiser with the schema's defaults for everything not given."""
+    return MultiStartOptimizer(optimizer_from({"type": "local", **SMALL, **options}))
+
+
+def sampling(**options) -> SamplingOptimizer:
+    return SamplingOptimizer(optimizer_from({"type": "sampling", **SMALL, **options}))
 
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -98,7 +108,7 @@ def assert_valid(proposal, context: SearchContext) -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_constrained_multistart_never_violates_the_constraint_in_2d(seed: int) -> None:
     model, context = setting(seed=seed)
-    proposal = MultiStartOptimizer(**SMALL).propose(model, 5, context)
+    proposal = local().propose(model, 5, context)
     assert len(proposal.latents) == 5
     assert_valid(proposal, context)
     assert proposal.oracle_evaluations == 0
@@ -108,9 +118,7 @@ def test_constrained_multistart_never_violates_the_constraint_in_2d(seed: int) -
 
 def test_constrained_multistart_never_violates_the_constraint_in_16d() -> None:
     model, context = setting(d=16, threshold=-30.0)
-    optimizer = MultiStartOptimizer(
-        candidate_distribution="normal", n_starts=4, maxiter=30, **SMALL
-    )
+    optimizer = local(candidate_distribution="normal", n_starts=4, maxiter=30)
     proposal = optimizer.propose(model, 4, context)
     assert proposal.diagnostics["n_candidates_valid"] > 0
     assert len(proposal.latents) == 4
@@ -123,7 +131,7 @@ def test_infeasible_slsqp_results_fall_back_to_their_feasible_start(monkeypatch)
 
     monkeypatch.setattr(bayesopt, "minimize", reckless)
     model, context = setting()
-    proposal = MultiStartOptimizer(**SMALL).propose(model, 5, context)
+    proposal = local().propose(model, 5, context)
     assert len(proposal.latents) == 5
     assert_valid(proposal, context)
     assert np.all(np.abs(proposal.latents) <= 3.0)
@@ -131,7 +139,7 @@ def test_infeasible_slsqp_results_fall_back_to_their_feasible_start(monkeypatch)
 
 def test_unconstrained_multistart_stays_in_the_box() -> None:
     model, context = setting(threshold=None)
-    proposal = MultiStartOptimizer(bounds=1.5, **SMALL).propose(model, 3, context)
+    proposal = local(bounds=1.5).propose(model, 3, context)
     assert np.all(np.abs(proposal.latents) <= 1.5 + 1e-9)
     assert np.all(np.isnan(proposal.log_density))
     assert_valid(proposal, context)
@@ -153,7 +161,7 @@ def test_constraint_gradient_matches_finite_differences() -> None:
 
 def test_acquisition_gradient_matches_finite_differences() -> None:
     model, context = setting()
-    optimizer = MultiStartOptimizer(acquisition="log_ei", **SMALL)
+    optimizer = local(acquisition="log_ei")
     fit = optimizer._fit(model, context, np.random.default_rng(0))
     objective = negated_acquisition(fit.acquisition, torch.device("cpu"))
     for z in np.random.default_rng(1).uniform([-3, -1], [0, 1], (3, 2)):
@@ -163,7 +171,7 @@ def test_acquisition_gradient_matches_finite_differences() -> None:
 
 def test_sampling_returns_the_best_new_candidates_with_predictions() -> None:
     model, context = setting()
-    proposal = SamplingOptimizer(**SMALL).propose(model, 4, context)
+    proposal = sampling().propose(model, 4, context)
     assert len(proposal.latents) == 4
     assert_valid(proposal, context)
     assert proposal.predicted_mean.shape == proposal.predicted_var.shape == (4,)
@@ -179,16 +187,16 @@ def test_sampling_returns_the_best_new_candidates_with_predictions() -> None:
 
 def test_returns_fewer_points_only_when_no_more_new_images_exist() -> None:
     model, context = setting()
-    proposal = MultiStartOptimizer(n_starts=2, **SMALL).propose(model, 60, context)
+    proposal = local(n_starts=2).propose(model, 60, context)
     assert 5 < len(proposal.latents) < 60
     assert_valid(proposal, context)
-    empty = MultiStartOptimizer(**SMALL).propose(model, 3, setting(threshold=50.0)[1])
+    empty = local().propose(model, 3, setting(threshold=50.0)[1])
     assert empty.latents.shape == (0, 2) and empty.images.shape == (0, 28, 28)
 
 
 def test_batch_mode_proposes_feasible_distinct_points() -> None:
     model, context = setting()
-    optimizer = MultiStartOptimizer(batch=True, n_starts=3, maxiter=20, **SMALL)
+    optimizer = local(batch=True, n_starts=3, maxiter=20)
     proposal = optimizer.propose(model, 3, context)
     assert len(proposal.latents) == 3
     assert_valid(proposal, context)
@@ -202,13 +210,13 @@ def test_state_dict_round_trip_reproduces_the_next_proposal() -> None:
         "surrogate": {"type": "gp", "exact_max": 10, "n_inducing": 8},
     }
     model, first_context = setting(seed=1)
-    original = build_optimizer(spec)
+    original = build_optimizer(optimizer_from(spec))
     assert original.state_dict() == {}
     original.propose(model, 3, first_context)
     buffer = io.BytesIO()
     torch.save(original.state_dict(), buffer)
     buffer.seek(0)
-    resumed = build_optimizer(spec)
+    resumed = build_optimizer(optimizer_from(spec))
     resumed.load_state_dict(torch.load(buffer, weights_only=True))
     assert "inducing_points" in resumed.state_dict()["surrogate"]
     _, next_context = setting(seed=2)
@@ -220,31 +228,42 @@ def test_state_dict_round_trip_reproduces_the_next_proposal() -> None:
 
 def test_dngo_surrogate_drives_the_optimiser() -> None:
     model, context = setting()
-    spec = {"n_candidates": 2000, "surrogate": {"type": "dngo", "epochs": 20, "batch_size": 8}}
-    proposal = SamplingOptimizer(**spec).propose(model, 3, context)
+    surrogate = {"type": "dngo", "epochs": 20, "batch_size": 8}
+    proposal = sampling(n_candidates=2000, surrogate=surrogate).propose(model, 3, context)
     assert len(proposal.latents) == 3
     assert_valid(proposal, context)
 
 
-def test_build_optimizer_validates_keys_and_values() -> None:
-    grid = build_optimizer({"type": "grid", "bounds": 2, "grid_len": 7, "batch_size": None})
+def test_build_optimizer_builds_the_chosen_type_with_schema_defaults() -> None:
+    grid = build_optimizer(optimizer_from({"type": "grid", "bounds": 2, "grid_len": 7}))
     assert isinstance(grid, GridOptimizer) and grid.grid_len == 7
-    local = build_optimizer({"type": "local", "n_starts": 3, "batch_size": 1})
-    assert isinstance(local, MultiStartOptimizer) and local.n_starts == 3
-    assert isinstance(build_optimizer({"type": "sampling"}), SamplingOptimizer)
-    with pytest.raises(InputError, match="optimizer.type"):
-        build_optimizer({"type": "annealing"})
-    with pytest.raises(InputError, match="unknown keys \\['n_starts'\\]"):
-        build_optimizer({"type": "sampling", "n_starts": 3})
-    with pytest.raises(InputError, match="optimizer.n_starts must be an integer >= 1, got 0"):
-        build_optimizer({"type": "local", "n_starts": 0})
-    with pytest.raises(InputError, match="optimizer.n_candidates must be an integer"):
-        build_optimizer({"type": "sampling", "n_candidates": 1.5e4})
-    with pytest.raises(InputError, match="optimizer.candidate_distribution"):
-        build_optimizer({"type": "local", "candidate_distribution": "sobol"})
-    with pytest.raises(InputError, match="optimizer.incumbent"):
-        build_optimizer({"type": "local", "incumbent": "percentile:200"})
-    with pytest.raises(InputError, match="optimizer.surrogate.type"):
-        build_optimizer({"type": "local", "surrogate": {"type": "forest"}})
-    with pytest.raises(InputError, match="optimizer.method"):
-        build_optimizer({"type": "local", "method": "Nelder-Mead"})
+    local_optimizer = build_optimizer(optimizer_from({"type": "local", "n_starts": 3}))
+    assert isinstance(local_optimizer, MultiStartOptimizer)
+    assert local_optimizer.settings.n_starts == 3
+    assert local_optimizer.settings.n_candidates == 100_000  # the schema's default
+    assert isinstance(build_optimizer(optimizer_from({"type": "sampling"})), SamplingOptimizer)
+    # YAML's 1.5e4 is JSON schema's integer 15000; the settings hold it as one
+    assert optimizer_from({"type": "sampling", "n_candidates": 1.5e4}).n_candidates == 15000
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"type": "annealing"}, "type: 'annealing' is not one of"),
+        ({"type": "sampling", "n_starts": 3}, "'n_starts' was unexpected"),
+        (
+            {"type": "grid", "grid_len": 5, "surrogate": {"type": "gp"}},
+            "'surrogate' was unexpected",
+        ),
+        ({"type": "local", "n_starts": 0}, "n_starts: 0 is less than the minimum of 1"),
+        ({"type": "sampling", "n_candidates": 2.5}, "n_candidates: 2.5 is not of type 'integer'"),
+        ({"type": "local", "candidate_distribution": "sobol"}, "candidate_distribution"),
+        ({"type": "local", "incumbent": "percentile:200"}, "incumbent"),
+        ({"type": "local", "surrogate": {"type": "forest"}}, "surrogate.type"),
+        ({"type": "local", "surrogate": {"type": "gp", "epochs": 3}}, "'epochs' was unexpected"),
+        ({"type": "local", "method": "Nelder-Mead"}, "method"),
+    ],
+)
+def test_optimizer_settings_reject_foreign_keys_and_bad_values(spec, message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        optimizer_from(spec)

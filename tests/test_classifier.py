@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lso.models.base import LatentModel, load_checkpoint, save_checkpoint
+from lso.models.base import LatentModel
+from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.models.classifier import FEATURE_DIM, N_CLASSES, MnistClassifier
 from lso.models.registry import build_model
 from lso.training import FitSettings, evaluate_loss, fit

@@ -6,6 +6,7 @@ import functools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -201,19 +202,41 @@ def test_gp_landscape_and_top_evaluations(quadratic_run) -> None:
 
 
 def test_summary_counts_evaluations_until_the_classifier_is_confident() -> None:
-    decoder = JointVAE(predictor="off")
-    sure = constant_classifier(0.95, target=7)
-    objective = functools.partial(
-        decoded_objective, target=7, decoder_model=decoder, classifier=sure, binarise=True
+    values = np.array([3.0, 2.5, 1.9, 2.2])
+    p_target = np.array([0.2, 0.95, 0.97, 0.5])
+    summary = summarise_condgen(values, p_target, target=7, probability=0.9)
+    assert summary["evaluations_to_threshold"] == 2
+    assert summary["best_objective"] == pytest.approx(1.9)
+    assert summary["best_probability"] == pytest.approx(0.97)
+    assert summary["evaluations"] == 4 and summary["target"] == 7
+    never = summarise_condgen(values, p_target, target=7, probability=0.99)
+    assert never["evaluations_to_threshold"] is None
+
+
+def test_a_saved_run_gives_the_table_and_a_posterior_figure(tmp_path, quadratic_run) -> None:
+    """The table applies any threshold to the saved p(target); the figure refits the GP."""
+    from lso.condgen.figures import plot_bo_run as draw_run
+    from lso.condgen.steps import condgen_table
+
+    path = tmp_path / "target3" / "seed1.npz"
+    path.parent.mkdir()
+    n = len(quadratic_run.values)
+    np.savez(
+        path,
+        target=np.int64(3),
+        seed=np.int64(1),
+        t=quadratic_run.t.numpy(),
+        values=quadratic_run.values.numpy(),
+        p_target=np.linspace(0, 1, n),
+        bounds=np.float64(quadratic_run.bounds),
+        xi=np.float64(quadratic_run.xi),
     )
-    result = run_bo(objective, seed=0, n_iterations=1)
-    summary = summarise_condgen(result, 7, sure, decoder, binarise=True)
-    assert summary["evaluations_to_threshold"] == 1
-    assert summary["best_probability"] == pytest.approx(0.95)
-    assert summary["best_objective"] == pytest.approx(float(result.values.min()))
-    unsure = constant_classifier(0.5, target=7)
-    unsure = summarise_condgen(result, 7, unsure, decoder, binarise=True)
-    assert unsure["evaluations_to_threshold"] is None
+    condgen_table([path], 0.5, tmp_path / "condgen.csv")
+    table = pd.read_csv(tmp_path / "condgen.csv")
+    assert table.loc[0, "evaluations"] == n
+    assert table.loc[0, "evaluations_to_threshold"] == int(np.ceil((n - 1) / 2)) + 1
+    draw_run(path, 9, tmp_path / "run.png")
+    assert (tmp_path / "run.png").stat().st_size > 1000
 
 
 def test_figures(tmp_path, quadratic_run) -> None:

@@ -5,15 +5,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
-from lso.config import apply_experiment_defaults, check_config
+from lso.settings import apply_experiment_defaults, load_schema, parse_config, validated
 from lso.utils import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
+SCHEMA = load_schema()
+
+
+def properties(schema: dict) -> set[str]:
+    """Keys a section may hold: its own properties and those of every per-type branch."""
+    keys = set(schema.get("properties", {}))
+    for branch in schema.get("allOf", []):
+        keys |= set(branch.get("then", {}).get("properties", {}))
+    return keys
 
 
 def schema_keys() -> set[str]:
@@ -25,7 +32,7 @@ def schema_keys() -> set[str]:
     experiment = SCHEMA["$defs"]["experiment"]["properties"]
     for key, spec in experiment.items():
         ref = spec.get("$ref", "").rsplit("/", 1)[-1]
-        nested = SCHEMA["$defs"][ref]["properties"] if ref else {None: None}
+        nested = properties(SCHEMA["$defs"][ref]) if ref else {None: None}
         keys |= {f"experiments.<name>.{key}" + (f".{k}" if k else "") for k in nested}
     comparison = SCHEMA["properties"]["comparisons"]["additionalProperties"]["properties"]
     keys |= {f"comparisons.<name>.{k}" for k in comparison}
@@ -45,12 +52,45 @@ def load(path: str) -> dict:
     return config
 
 
-@pytest.mark.parametrize("path", ["config.yaml", ".test/config.yaml", "configs/thesis.yaml"])
-def test_shipped_configs_validate(path: str) -> None:
-    config = load(path)
-    jsonschema.Draft202012Validator(SCHEMA).validate(config)
-    if path != "configs/thesis.yaml":  # the thesis config needs full MNIST files
-        check_config(config)
+@pytest.mark.parametrize("path", ["config.yaml", ".test/config.yaml"])
+def test_shipped_configs_parse(path: str) -> None:
+    settings = parse_config(yaml.safe_load((REPO / path).read_text()))
+    assert settings.experiments and settings.models
+
+
+def test_the_thesis_config_is_schema_valid_and_asks_for_its_data() -> None:
+    """It needs the full MNIST files, which only a user can bring."""
+    validated(load("configs/thesis.yaml"), SCHEMA)
+    with pytest.raises(InputError, match="datasets.mnist3_full.path"):
+        parse_config(yaml.safe_load((REPO / "configs" / "thesis.yaml").read_text()))
+
+
+def test_defaults_come_from_the_schema_per_type() -> None:
+    config = load(".test/config.yaml")
+    settings = parse_config(config)
+    gp = settings.experiments["vae16_gp"].run.optimizer
+    assert gp.surrogate.exact_max == 1000 and gp.surrogate.epochs is None
+    dngo = settings.experiments["vae16_dngo_lso"].run.optimizer
+    assert dngo.n_starts is None and dngo.surrogate.kernel is None
+    assert dngo.surrogate.batch_size == 128
+    assert settings.models["tiny_rae"].hparams["plateau_patience"] == 5
+    assert "beta_start" not in settings.models["tiny_rae"].hparams
+    assert settings.experiments["vae16_gp"].run.snapshot is None  # 16-D: no snapshots
+    assert settings.experiments["vae_wr"].run.snapshot.grid_len == 5
+
+
+def test_key_order_does_not_change_the_settings() -> None:
+    config = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
+    shuffled = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
+    shuffled["experiments"]["vae16_gp"]["optimizer"] = dict(
+        reversed(list(shuffled["experiments"]["vae16_gp"]["optimizer"].items()))
+    )
+    shuffled["models"]["tiny_vae"]["hparams"] = dict(
+        reversed(list(shuffled["models"]["tiny_vae"]["hparams"].items()))
+    )
+    first, second = parse_config(config), parse_config(shuffled)
+    assert repr(first.experiments["vae16_gp"].run) == repr(second.experiments["vae16_gp"].run)
+    assert repr(first.models["tiny_vae"]) == repr(second.models["tiny_vae"])
 
 
 def test_experiment_defaults_merge_deeply() -> None:
@@ -83,9 +123,23 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
             lambda c: c["experiments"]["vae_wr"].update(retrain_every=2.5),
             "experiments.vae_wr.retrain_every",
         ),
+        (
+            lambda c: c["experiments"]["vae16_dngo_lso"]["optimizer"].update(n_starts=3),
+            "experiments.vae16_dngo_lso.optimizer: Additional properties are not allowed "
+            "('n_starts' was unexpected)",
+        ),
+        (
+            lambda c: c["experiments"]["vae16_gp"]["optimizer"]["surrogate"].update(epochs=3),
+            "experiments.vae16_gp.optimizer.surrogate: Additional properties are not allowed "
+            "('epochs' was unexpected)",
+        ),
+        (lambda c: c["models"]["tiny_rae"].update(hparams={"beta_final": 2}), "'beta_final'"),
+        (lambda c: c["condgen"].update(plot_target=7), "condgen.plot_target"),
         (lambda c: c["models"]["tiny_vae"].update(latent_dim=16), "experiments.vae_wr.optimizer"),
         (
-            lambda c: c["experiments"]["rae_wr"]["constraint"].update(type="gmm_full"),
+            lambda c: c["experiments"]["rae_wr"].update(
+                constraint={"type": "gmm_full", "threshold": -5.0}
+            ),
             "experiments.rae_wr.constraint",
         ),
         (lambda c: c["comparisons"]["ablation"].update(experiments=["ghost"]), "ghost"),
@@ -96,7 +150,7 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
     ],
 )
 def test_cross_key_errors_name_the_key(edit, message: str) -> None:
-    config = load(".test/config.yaml")
+    config = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
     edit(config)
     with pytest.raises(InputError, match=re.escape(message)):
-        check_config(config)
+        parse_config(config)

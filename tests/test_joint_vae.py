@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lso.models.base import load_checkpoint, save_checkpoint
+from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.models.joint_vae import JointVAE
 from lso.models.registry import build_model
 from lso.training import FitSettings, fit

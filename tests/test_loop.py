@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,22 +11,24 @@ import pytest
 import torch
 
 from lso.data.mnist import thickness
-from lso.loop import LoopSettings, WeightedRetrainingRun, load_state, state_path_for
+from lso.loop import WeightedRetrainingRun, load_state, state_path_for
+from lso.settings import run_settings_from, weighting_settings
 from lso.utils import InputError
 
-SETTINGS = LoopSettings(
-    budget=12,
-    retrain_every=4,
-    retrain_epochs=0.5,
-    initial_retrain_epochs=0.5,
-    batch_size=16,
-    lr=1e-3,
-    weighting={"type": "rank", "k": 1e-3},
-    constraint={"type": "gmm_full", "threshold": -8.0},
-    optimizer={"type": "grid", "bounds": 3.0, "grid_len": 12},
-    seed=7,
-    snapshot_grid_len=5,
-)
+SPEC = {
+    "budget": 12,
+    "retrain_every": 4,
+    "retrain_epochs": 0.5,
+    "initial_retrain_epochs": 0.5,
+    "batch_size": 16,
+    "lr": 1e-3,
+    "weighting": {"type": "rank", "k": 1e-3},
+    "constraint": {"type": "gmm_full", "threshold": -8.0},
+    "optimizer": {"type": "grid", "bounds": 3.0, "grid_len": 12},
+    "snapshot_grid_len": 5,
+}
+SETTINGS = run_settings_from(SPEC, latent_dim=2)
+SEED = 7
 
 
 class Interrupt(Exception):
@@ -41,6 +42,7 @@ def make_run(model, data, tmp_path, settings=SETTINGS, fingerprint="f"):
         data,
         settings,
         thickness,
+        seed=SEED,
         device=torch.device("cpu"),
         state_path=state_path_for(out),
         fingerprint=fingerprint,
@@ -50,12 +52,12 @@ def make_run(model, data, tmp_path, settings=SETTINGS, fingerprint="f"):
 def finished(model, data, tmp_path, settings=SETTINGS):
     run, out = make_run(model, data, tmp_path, settings)
     run.run()
-    run.write_outputs(out, {"experiment": "test", "seed": settings.seed})
+    run.write_outputs(out, {"experiment": "test", "seed": SEED})
     return pd.read_csv(out / "queries.csv"), np.load(out / "queries.npz"), out
 
 
 def test_spends_the_budget_exactly_and_writes_the_contract(trained_vae, digit_data, tmp_path):
-    settings = replace(SETTINGS, budget=10)  # not a multiple of r
+    settings = SETTINGS._replace(budget=10)  # not a multiple of r
     queries, arrays, out = finished(trained_vae, digit_data, tmp_path, settings)
     assert len(queries) == 10
     assert queries["query"].tolist() == list(range(1, 11))
@@ -120,7 +122,7 @@ def test_state_from_other_settings_is_not_resumed(trained_vae, digit_data, tmp_p
 
 
 def test_infinite_r_retrains_once_and_queries_in_one_batch(trained_vae, digit_data, tmp_path):
-    settings = replace(SETTINGS, retrain_every=math.inf)
+    settings = SETTINGS._replace(retrain_every=math.inf)
     queries, arrays, out = finished(trained_vae, digit_data, tmp_path, settings)
     assert len(queries) == 12
     assert set(queries["iteration"]) == {0}
@@ -137,7 +139,7 @@ def test_weighted_retraining_finds_thicker_digits_than_uniform_queries(
 
 
 def test_fb_keeps_the_data_size(trained_vae, digit_data, tmp_path):
-    settings = replace(SETTINGS, weighting={"type": "fb", "quantile": 0.5})
+    settings = SETTINGS._replace(weighting=weighting_settings({"type": "fb", "quantile": 0.5}))
     run, _ = make_run(trained_vae, digit_data, tmp_path, settings)
     run.run()
     assert len(run.state.data_scores) == len(digit_data["train_scores"])
@@ -155,11 +157,11 @@ def test_fb_keeps_the_data_size(trained_vae, digit_data, tmp_path):
 )
 def test_invalid_settings_name_the_key(change, message):
     with pytest.raises(InputError, match=message):
-        replace(SETTINGS, **change)
+        run_settings_from({**SPEC, **change}, latent_dim=2)
 
 
 def test_rounds_of_q_queries_within_an_iteration(trained_vae, digit_data, tmp_path):
-    settings = replace(SETTINGS, optimizer={**SETTINGS.optimizer, "batch_size": 2})
+    settings = SETTINGS._replace(optimizer=SETTINGS.optimizer._replace(batch_size=2))
     queries, _, out = finished(trained_vae, digit_data, tmp_path, settings)
     assert queries.groupby("iteration").size().tolist() == [4, 4, 4]
     assert queries["model_version"].tolist() == [1] * 4 + [2] * 4 + [3] * 4
@@ -170,7 +172,7 @@ def test_rounds_of_q_queries_within_an_iteration(trained_vae, digit_data, tmp_pa
 
 
 def test_resume_in_the_middle_of_an_iteration(trained_vae_state, trained_vae, digit_data, tmp_path):
-    settings = replace(SETTINGS, optimizer={**SETTINGS.optimizer, "batch_size": 2})
+    settings = SETTINGS._replace(optimizer=SETTINGS.optimizer._replace(batch_size=2))
     reference, _, _ = finished(trained_vae, digit_data, tmp_path / "reference", settings)
 
     def stop_mid_iteration(n_queries):

@@ -21,6 +21,7 @@ from lso.plots import (
     save_figure,
     tile_grid,
 )
+from lso.results import LatentSnapshots, RunArrays
 from lso.utils import InputError
 
 RNG = np.random.default_rng(0)
@@ -97,31 +98,45 @@ def test_plot_best_images_drops_duplicates(tmp_path: Path) -> None:
     assert_saves(fig, tmp_path, 4)
 
 
+def snapshot_run(grid, images, snapshot_iterations, latents, iterations) -> RunArrays:
+    """A run's arrays holding only what the snapshot figure reads."""
+    return RunArrays(
+        images=np.zeros((len(iterations), 28, 28)),
+        latents=latents,
+        scores=np.zeros(len(iterations)),
+        iterations=iterations,
+        snapshots=LatentSnapshots(grid, images, snapshot_iterations),
+    )
+
+
 def test_plot_latent_snapshots(tmp_path: Path) -> None:
     grid_len, n_snapshots = 5, 10
     grid = regular_grid(grid_len)
     snapshot_images = RNG.integers(0, 256, (n_snapshots, grid_len**2, 28, 28), dtype=np.uint8)
     iterations = np.repeat(np.arange(n_snapshots), 3)
     latents = RNG.normal(size=(len(iterations), 2))
-    fig = plot_latent_snapshots(
-        grid, snapshot_images, np.arange(n_snapshots), latents, iterations, max_panels=6
-    )
+    run = snapshot_run(grid, snapshot_images, np.arange(n_snapshots), latents, iterations)
+    fig = plot_latent_snapshots({"seed1": run, "seed2": run}, max_panels=6)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0] == "iteration 0" and titles[-1] == f"iteration {n_snapshots - 1}"
+    assert len(titles) == 12  # a row of 6 panels per seed
+    assert titles[0] == "seed1, iteration 0"
+    assert titles[5] == f"seed1, iteration {n_snapshots - 1}"
+    assert titles[6] == "seed2, iteration 0"
     ax = fig.axes[0]
     step = 4.0 / (grid_len - 1)
     np.testing.assert_allclose(ax.images[0].get_extent(), [-2 - step / 2, 2 + step / 2] * 2)
     bottom, top = ax.get_ylim()
     assert bottom < top  # z2 increases upwards
-    assert_saves(fig, tmp_path, 6)
+    assert_saves(fig, tmp_path, 12)
 
 
 def test_plot_latent_snapshots_overlays_queries_up_to_iteration() -> None:
     grid = regular_grid(3)
     latents = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
     iterations = np.array([0, 1, 2])
+    images = np.zeros((2, 9, 28, 28), np.uint8)
     fig = plot_latent_snapshots(
-        grid, np.zeros((2, 9, 28, 28), np.uint8), np.array([0, 1]), latents, iterations
+        {"seed1": snapshot_run(grid, images, np.array([0, 1]), latents, iterations)}
     )
     earlier, current = fig.axes[1].collections
     np.testing.assert_array_equal(earlier.get_offsets(), [[0.0, 0.0]])
@@ -130,10 +145,11 @@ def test_plot_latent_snapshots_overlays_queries_up_to_iteration() -> None:
 
 def test_plot_latent_snapshots_rejects_transposed_grid() -> None:
     grid = regular_grid(3)[:, ::-1]
+    run = snapshot_run(
+        grid, np.zeros((1, 9, 28, 28)), np.array([0]), np.zeros((1, 2)), np.array([0])
+    )
     with pytest.raises(ValueError, match="indexing='ij'"):
-        plot_latent_snapshots(
-            grid, np.zeros((1, 9, 28, 28)), np.array([0]), np.zeros((1, 2)), np.array([0])
-        )
+        plot_latent_snapshots({"seed1": run})
 
 
 def test_plot_weight_distribution(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from botorch.acquisition import LogExpectedImprovement
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from linear_operator.utils.errors import NotPSDError
 
+from lso.settings import surrogate_from
 from lso.surrogates import (
     DNGOSurrogate,
     GPSurrogate,
@@ -193,19 +195,26 @@ def test_select_training_set_takes_the_best_and_random_others() -> None:
         select_training_set(x, y, 1, -1, np.random.default_rng(0))
 
 
-def test_build_surrogate_validates_the_spec() -> None:
-    assert isinstance(build_surrogate({"type": "gp", "n_inducing": 20}), GPSurrogate)
-    assert isinstance(build_surrogate({"type": "dngo", "epochs": 3}), DNGOSurrogate)
-    with pytest.raises(InputError, match="optimizer.surrogate.type"):
-        build_surrogate({"type": "forest"})
-    with pytest.raises(InputError, match="unknown keys \\['epochs'\\]"):
-        build_surrogate({"type": "gp", "epochs": 3})
-    with pytest.raises(InputError, match="optimizer.surrogate.n_inducing must be >= 1, got 0"):
-        build_surrogate({"type": "gp", "n_inducing": 0})
-    with pytest.raises(InputError, match="optimizer.surrogate.kernel"):
-        build_surrogate({"type": "gp", "kernel": "linear"})
-    with pytest.raises(InputError, match="optimizer.surrogate.lr"):
-        build_surrogate({"type": "dngo", "lr": 0})
+def test_build_surrogate_builds_the_chosen_type_with_schema_defaults() -> None:
+    gp = build_surrogate(surrogate_from({"type": "gp", "n_inducing": 20}))
+    assert isinstance(gp, GPSurrogate)
+    assert isinstance(build_surrogate(surrogate_from({"type": "dngo", "epochs": 3})), DNGOSurrogate)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"type": "forest"}, "type: 'forest' is not one of"),
+        ({"type": "gp", "epochs": 3}, "'epochs' was unexpected"),
+        ({"type": "dngo", "kernel": "rbf"}, "'kernel' was unexpected"),
+        ({"type": "gp", "n_inducing": 0}, "n_inducing: 0 is less than the minimum of 1"),
+        ({"type": "gp", "kernel": "linear"}, "kernel"),
+        ({"type": "dngo", "lr": 0}, "lr: 0 is less than or equal to the minimum of 0"),
+    ],
+)
+def test_surrogate_settings_reject_foreign_keys_and_bad_values(spec, message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        surrogate_from(spec)
 
 
 def test_bad_training_data_is_rejected() -> None:

@@ -11,7 +11,6 @@ condgen_run(
     snakemake.params.target,  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     binarise=snakemake.params.binarise,  # noqa: F821
-    arrays=snakemake.output.arrays,  # noqa: F821
-    summary=snakemake.output.summary,  # noqa: F821
+    arrays=snakemake.output[0],  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
 )

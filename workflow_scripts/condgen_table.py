@@ -4,4 +4,8 @@ from lso.condgen.steps import condgen_table
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-condgen_table(snakemake.input.summaries, snakemake.output[0])  # noqa: F821
+condgen_table(
+    snakemake.input.runs,  # noqa: F821
+    snakemake.params.probability,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lso.condgen.steps import evaluate_run
+from lso.evaluation import evaluate_run
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

@@ -9,7 +9,7 @@ start_job(snakemake)  # noqa: F821 - injected by Snakemake
 optimise(
     snakemake.input.checkpoint,  # noqa: F821
     snakemake.input.dataset,  # noqa: F821
-    snakemake.params.spec,  # noqa: F821
+    snakemake.params.run,  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     out_dir=Path(snakemake.output.queries).parent,  # noqa: F821
     experiment=snakemake.wildcards.experiment,  # noqa: F821

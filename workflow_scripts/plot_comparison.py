@@ -1,6 +1,6 @@
 """Rule plot_comparison: top-k curves of several experiments on one axis."""
 
-from lso.pipeline import plot_comparison
+from lso.reporting import plot_comparison
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lso.condgen.steps import plot_latent_spaces
+from lso.condgen.figures import plot_latent_spaces
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

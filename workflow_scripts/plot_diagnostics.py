@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lso.pipeline import plot_diagnostics
+from lso.reporting import plot_diagnostics
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

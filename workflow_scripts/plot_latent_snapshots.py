@@ -1,13 +1,13 @@
-"""Rule plot_latent_snapshots: decoded 2-D latent space over the run, queries overlaid."""
+"""Rule plot_latent_snapshots: decoded 2-D latent space over each run, queries overlaid."""
 
 from pathlib import Path
 
-from lso.pipeline import plot_snapshots
+from lso.reporting import plot_snapshots
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_snapshots(
-    Path(snakemake.input.arrays).parent,  # noqa: F821
+    [Path(p).parent for p in snakemake.input.arrays],  # noqa: F821
     snakemake.params.max_panels,  # noqa: F821
     snakemake.output[0],  # noqa: F821
 )

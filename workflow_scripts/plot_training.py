@@ -1,6 +1,6 @@
 """Rule plot_training: pretraining loss curves."""
 
-from lso.pipeline import plot_training
+from lso.reporting import plot_training
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

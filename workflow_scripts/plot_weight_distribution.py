@@ -1,6 +1,6 @@
 """Rule plot_weight_distribution: training scores under rank weighting with several k."""
 
-from lso.pipeline import plot_weights
+from lso.reporting import plot_weights
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

@@ -1,6 +1,6 @@
 """Rule train_classifier: the MNIST classifier that judges generated digits."""
 
-from lso.condgen.steps import train_classifier
+from lso.evaluation import train_classifier
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

@@ -27,68 +27,16 @@ import torch
 
 from lso.constraints import build_constraint
 from lso.models.base import LatentModel
+from lso.optimizers import build_optimizer
 from lso.optimizers.base import Proposal, SearchContext, image_keys
-from lso.optimizers.bayesopt import build_optimizer
 from lso.optimizers.grid import latent_grid
+from lso.runfiles import QUERY_COLUMNS
+from lso.settings import RunSettings
 from lso.training import FitSettings, fit
-from lso.utils import InputError, atomic_path
+from lso.utils import atomic_path
 from lso.weighting import compute_weights, fb_keep_mask
 
 logger = logging.getLogger(__name__)
-
-QUERY_COLUMNS = [
-    "query",
-    "iteration",
-    "score",
-    "best_so_far",
-    "model_version",
-    "seconds",
-    "log_density",
-]
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    """Every tunable of one optimisation run; also the identity of its resumable state."""
-
-    budget: int
-    retrain_every: float
-    retrain_epochs: float
-    initial_retrain_epochs: float
-    batch_size: int
-    lr: float
-    weighting: dict[str, Any]
-    constraint: dict[str, Any]
-    optimizer: dict[str, Any]
-    seed: int
-    snapshot_grid_len: int = 17
-    snapshot_bounds: float = 4.0
-
-    def __post_init__(self) -> None:
-        if self.budget < 1:
-            raise InputError(f"budget must be a positive integer, got {self.budget}")
-        if not (
-            self.retrain_every >= 1
-            and (math.isinf(self.retrain_every) or float(self.retrain_every).is_integer())
-        ):
-            raise InputError(
-                f"retrain_every must be an integer >= 1 or .inf, got {self.retrain_every}"
-            )
-        if self.retrain_epochs <= 0 or self.initial_retrain_epochs < 0:
-            raise InputError(
-                "retrain_epochs must be > 0 and initial_retrain_epochs >= 0, got "
-                f"{self.retrain_epochs} and {self.initial_retrain_epochs}"
-            )
-
-    @property
-    def queries_per_round(self) -> int:
-        """q: points proposed per optimiser call (per surrogate fit)."""
-        batch = self.optimizer.get("batch_size")
-        if batch is None:
-            if math.isinf(self.retrain_every):
-                return self.budget
-            return int(self.retrain_every)
-        return int(batch)
 
 
 @dataclass
@@ -176,9 +124,10 @@ class WeightedRetrainingRun:
         self,
         model: LatentModel,
         dataset: dict[str, np.ndarray],
-        settings: LoopSettings,
+        settings: RunSettings,
         objective: Callable[[np.ndarray], np.ndarray],
         *,
+        seed: int,
         device: torch.device,
         state_path: Path,
         fingerprint: str,
@@ -186,14 +135,15 @@ class WeightedRetrainingRun:
         self.model = model.to(device)
         self.model.finish_schedules()
         self.settings = settings
+        self.seed = seed
         self.objective = objective
         self.device = device
         self.state_path = state_path
         self.fingerprint = fingerprint
         self.val_images = torch.as_tensor(dataset["val_images"], device=device)
         self.optimizer = build_optimizer(settings.optimizer)
-        self.generator = torch.Generator().manual_seed(settings.seed)
-        torch.manual_seed(settings.seed)
+        self.generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
         resumed = load_state(state_path, fingerprint)
         if resumed is not None:
             logger.info("resuming from %s after %d queries", state_path, len(resumed.rows))
@@ -256,7 +206,7 @@ class WeightedRetrainingRun:
             )
             if t == 0 or not math.isinf(self.settings.retrain_every):
                 self._retrain(epochs, t)
-            if self.model.latent_dim == 2:
+            if self.settings.snapshot is not None:
                 self._snapshot(t)
             timings["retrain_seconds"] = time.perf_counter() - start
         proposal, propose_timings = self._propose()
@@ -283,7 +233,10 @@ class WeightedRetrainingRun:
     def _retrain(self, epochs: float, t: int) -> None:
         if epochs <= 0:
             return
-        weights = compute_weights(self.state.data_scores.numpy(), **self._weighting())
+        weighting = self.settings.weighting
+        weights = compute_weights(
+            self.state.data_scores.numpy(), weighting.type, **weighting.parameters()
+        )
         settings = FitSettings(
             epochs=epochs, batch_size=self.settings.batch_size, lr=self.settings.lr
         )
@@ -304,22 +257,18 @@ class WeightedRetrainingRun:
             log.loc[log.split == "train", "loss"].iloc[-1],
         )
 
-    def _weighting(self) -> dict[str, Any]:
-        params = dict(self.settings.weighting)
-        return {"kind": params.pop("type"), **params}
-
     def _propose(self) -> tuple[Proposal, dict[str, float]]:
         """Fit the constraint to the current data and ask the optimiser for one round."""
         start = time.perf_counter()
         spec = self.settings.constraint
         data = self._data_tensor()
-        round_seed = self.settings.seed * 100_003 + self.n_queries  # new per round, reproducible
+        round_seed = self.seed * 100_003 + self.n_queries  # new per round, reproducible
         constraint = build_constraint(
-            spec["type"],
+            spec.type,
             self.model,
             data,
-            threshold=spec.get("threshold"),
-            n_components=spec.get("n_components", 10),
+            threshold=spec.threshold,
+            n_components=spec.n_components,
             seed=round_seed % 2**31,
         )
         constraint_seconds = time.perf_counter() - start
@@ -395,11 +344,11 @@ class WeightedRetrainingRun:
         """Add the scored queries to the training data (FB replaces the oldest data instead)."""
         new_images, new_scores = _to_uint8(images), torch.as_tensor(scores, dtype=torch.float64)
         data_images, data_scores = self.state.data_images, self.state.data_scores
-        if self.settings.weighting["type"] == "fb":
+        if self.settings.weighting.type == "fb":
             keep = torch.as_tensor(
                 fb_keep_mask(
                     np.concatenate([data_scores.numpy(), scores]),
-                    self.settings.weighting["quantile"],
+                    self.settings.weighting.quantile,
                 )[len(data_scores) :]
             )
             new_images, new_scores = new_images[keep], new_scores[keep]
@@ -411,7 +360,7 @@ class WeightedRetrainingRun:
         self.state.data_scores = torch.cat([data_scores, new_scores])
 
     def _snapshot(self, t: int) -> None:
-        grid = latent_grid(self.settings.snapshot_bounds, self.settings.snapshot_grid_len)
+        grid = latent_grid(self.settings.snapshot.bounds, self.settings.snapshot.grid_len)
         with torch.no_grad():
             z = torch.as_tensor(grid, dtype=torch.float32, device=self.device)
             probs = self.model.decode(z).cpu().numpy()
@@ -436,7 +385,7 @@ class WeightedRetrainingRun:
             "oracle_evaluations": self.state.oracle_evaluations,
             "budget_spent": self.n_queries == self.settings.budget,
             "device": str(self.device),
-            "settings": asdict(self.settings),
+            "settings": _as_json(self.settings),
         }
         with atomic_path(out_dir / "run.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2, default=str))
@@ -454,13 +403,20 @@ class WeightedRetrainingRun:
             "scores": np.asarray([r["score"] for r in self.state.rows], dtype=np.float64),
             "iterations": np.asarray([r["iteration"] for r in self.state.rows], dtype=np.int64),
         }
-        if d == 2 and self.state.snapshots:
+        if self.settings.snapshot is not None and self.state.snapshots:
             arrays["snapshot_grid"] = latent_grid(
-                self.settings.snapshot_bounds, self.settings.snapshot_grid_len
+                self.settings.snapshot.bounds, self.settings.snapshot.grid_len
             )
             arrays["snapshot_images"] = np.stack([s.numpy() for s in self.state.snapshots])
             arrays["snapshot_iterations"] = np.asarray(self.state.snapshot_iterations, np.int64)
         return arrays
+
+
+def _as_json(settings: Any) -> Any:
+    """Nested settings tuples as JSON objects (``run.json`` records what the run used)."""
+    if hasattr(settings, "_asdict"):
+        return {key: _as_json(value) for key, value in settings._asdict().items()}
+    return settings
 
 
 def state_path_for(out_dir: str | os.PathLike) -> Path:

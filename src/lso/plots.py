@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
-from lso.results import top_k_curve
+from lso.results import RunArrays, top_k_curve
 from lso.utils import InputError, atomic_path
 from lso.weighting import rank_weights
 
@@ -161,40 +161,40 @@ def plot_manifold(
     return fig
 
 
-def plot_latent_snapshots(
-    grid: np.ndarray,
-    snapshot_images: np.ndarray,
-    snapshot_iterations: np.ndarray,
-    latents: np.ndarray,
-    iterations: np.ndarray,
-    max_panels: int = 6,
-) -> Figure:
+def plot_latent_snapshots(runs: dict[str, RunArrays], max_panels: int = 6) -> Figure:
     """How the decoded manifold and the queried points evolve over retraining iterations.
 
-    Up to ``max_panels`` snapshots, evenly spaced and always including the first and last, are
-    shown. Each overlays the queries proposed before that iteration and highlights those
-    proposed at it, i.e. the ones the pictured model produced. Points outside the grid widen the
-    axes instead of being hidden, so none are silently dropped.
+    One row per run (seed), up to ``max_panels`` snapshots each, evenly spaced and always
+    including the first and last. Each panel overlays the queries proposed before that
+    iteration and highlights those proposed at it, i.e. the ones the pictured model produced.
+    Points outside the grid widen the axes instead of being hidden, so none are dropped.
     """
-    z1_values, z2_values = _grid_axes(np.asarray(grid, dtype=np.float64))
-    snapshot_images = np.asarray(snapshot_images)
-    snapshot_iterations = np.asarray(snapshot_iterations)
-    latents, iterations = _check_latents(latents, iterations)
-    if len(snapshot_images) != len(snapshot_iterations) or not len(snapshot_iterations):
-        raise ValueError("need one snapshot_iterations entry per snapshot, and one snapshot")
-    chosen = _spread_indices(len(snapshot_iterations), max_panels)
-    ncols = min(3, len(chosen))
-    nrows = math.ceil(len(chosen) / ncols)
-    fig = _new_figure((PANEL_INCHES * ncols, PANEL_INCHES * nrows))
-    for panel, index in enumerate(chosen):
-        ax = fig.add_subplot(nrows, ncols, panel + 1)
-        iteration = int(snapshot_iterations[index])
-        _show_manifold(ax, _as_unit(snapshot_images[index]), z1_values, z2_values)
-        _overlay_queries(ax, latents, iterations, iteration)
-        _style_axes(ax, f"iteration {iteration}", "$z_1$", "$z_2$")
-        if panel == 0:
-            ax.legend(fontsize="small", loc="upper right")
+    rows = {label: _snapshot_panels(run, max_panels) for label, run in runs.items()}
+    ncols = max(len(chosen) for chosen, _ in rows.values())
+    fig = _new_figure((PANEL_INCHES * ncols, PANEL_INCHES * len(rows)))
+    for row, (label, (chosen, run)) in enumerate(rows.items()):
+        z1_values, z2_values = _grid_axes(np.asarray(run.snapshots.grid, dtype=np.float64))
+        latents, iterations = _check_latents(run.latents, run.iterations)
+        for column, index in enumerate(chosen):
+            ax = fig.add_subplot(len(rows), ncols, row * ncols + column + 1)
+            iteration = int(run.snapshots.iterations[index])
+            image = _as_unit(np.asarray(run.snapshots.images)[index])
+            _show_manifold(ax, image, z1_values, z2_values)
+            _overlay_queries(ax, latents, iterations, iteration)
+            _style_axes(ax, f"{label}, iteration {iteration}", "$z_1$", "$z_2$")
+            if row == 0 and column == 0:
+                ax.legend(fontsize="small", loc="upper right")
     return fig
+
+
+def _snapshot_panels(run: RunArrays, max_panels: int) -> tuple[list[int], RunArrays]:
+    """Indices of the snapshots to draw for one run (checked to be drawable)."""
+    snapshots = run.snapshots
+    if snapshots is None or not len(snapshots.iterations):
+        raise ValueError("the run recorded no latent snapshots (only 2-D runs do)")
+    if len(snapshots.images) != len(snapshots.iterations):
+        raise ValueError("need one snapshot_iterations entry per snapshot")
+    return list(_spread_indices(len(snapshots.iterations), max_panels)), run
 
 
 def plot_weight_distribution(scores: np.ndarray, k_values: list[float], bins: int = 40) -> Figure:

@@ -19,29 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lso.runfiles import ARRAY_KEYS, QUERY_COLUMNS, RUN_INFO_KEYS, SNAPSHOT_KEYS
 from lso.utils import InputError
 
-QUERY_COLUMNS = (
-    "query",
-    "iteration",
-    "score",
-    "best_so_far",
-    "model_version",
-    "seconds",
-    "log_density",
-)
-RUN_INFO_KEYS = (
-    "experiment",
-    "seed",
-    "wall_seconds",
-    "n_queries",
-    "n_retrainings",
-    "oracle_evaluations",
-    "device",
-    "settings",
-)
-ARRAY_KEYS = ("images", "latents", "scores", "iterations")
-SNAPSHOT_KEYS = ("snapshot_grid", "snapshot_images", "snapshot_iterations")
 IMAGE_SIDE = 28
 
 

@@ -17,7 +17,9 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from lso.models.base import TrainableModule, save_checkpoint
+from lso.data.mnist import load_labelled_dataset
+from lso.models.base import TrainableModule
+from lso.models.checkpoint import save_checkpoint
 from lso.utils import InputError, PathLike, atomic_path
 
 logger = logging.getLogger(__name__)
@@ -194,6 +196,43 @@ def fit_and_save(
     save_checkpoint(model, checkpoint)
     with atomic_path(train_log) as tmp:
         log.to_csv(tmp, index=False)
+
+
+def fit_labelled_and_save(
+    model: TrainableModule,
+    dataset_path: PathLike,
+    settings: FitSettings,
+    *,
+    seed: int,
+    checkpoint: PathLike,
+    train_log: PathLike,
+    description: str,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Fit ``model`` to a labelled (all-digit) data set on its device and save it.
+
+    Returns the validation images and labels (on that device) and the number of training
+    images, for metrics of the trained model (the classifier's accuracy).
+    """
+    device = next(model.parameters()).device
+    data = load_labelled_dataset(dataset_path)
+    train, train_labels = (torch.as_tensor(data[f"train_{k}"], device=device) for k in KEYS)
+    val, val_labels = (torch.as_tensor(data[f"val_{k}"], device=device) for k in KEYS)
+    fit_and_save(
+        model,
+        train,
+        settings,
+        seed=seed,
+        checkpoint=checkpoint,
+        train_log=train_log,
+        val_images=val,
+        targets=train_labels,
+        val_targets=val_labels,
+        description=description,
+    )
+    return val, val_labels, len(train)
+
+
+KEYS = ("images", "labels")
 
 
 def _make_optimiser(model: TrainableModule, settings: FitSettings) -> torch.optim.Optimizer:

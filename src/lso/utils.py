@@ -10,9 +10,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported inside the functions that use it: the Snakefile imports this module (via
+# lso.settings) to parse the config, and a plotting job need not pay for torch.
 
 PathLike = str | os.PathLike[str]
 
@@ -52,6 +56,8 @@ def single_threaded() -> Iterator[None]:
     hand-off between threads dominates (one GP fit on 15 points took 1.2 s with 2 threads and
     0.05 s with 1 on a loaded 2-core machine).
     """
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -62,6 +68,9 @@ def single_threaded() -> Iterator[None]:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so that the same seed gives the same numbers on CPU."""
+    import numpy as np
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -69,6 +78,8 @@ def seed_everything(seed: int) -> None:
 
 def resolve_device(name: str = "auto") -> torch.device:
     """Map the config's ``device`` value to a torch device; ``auto`` prefers CUDA when present."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():

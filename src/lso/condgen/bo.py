@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from botorch.acquisition import LogExpectedImprovement
 from botorch.fit import fit_gpytorch_mll
@@ -36,9 +37,7 @@ from botorch.models.transforms import Normalize, Standardize
 from botorch.optim import optimize_acqf
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from lso.condgen.objective import ObjectiveFn, decoded_probabilities
-from lso.models.base import LatentModel
-from lso.models.classifier import MnistClassifier
+from lso.condgen.objective import ObjectiveFn
 from lso.utils import InputError, single_threaded
 
 ACQUISITIONS = ("ei", "random")
@@ -162,28 +161,21 @@ def top_evaluations(result: BOResult, k: int = 10) -> tuple[torch.Tensor, torch.
 
 
 def summarise_condgen(
-    result: BOResult,
-    target: int,
-    classifier: MnistClassifier,
-    decoder_model: LatentModel,
-    *,
-    binarise: bool,
-    probability: float = 0.9,
+    values: np.ndarray, p_target: np.ndarray, target: int, probability: float
 ) -> dict[str, Any]:
-    """How well a run found ``target`` digits, judged by the classifier on decoded images.
+    """How well a run found ``target`` digits, from its saved evaluations.
 
-    ``evaluations_to_threshold`` counts evaluations (initial points included) up to the first
-    whose image the classifier gives p(target) >= ``probability``; None if none did.
-    ``binarise`` as in :func:`~lso.condgen.objective.decoded_images`.
+    ``values`` are the objective values in evaluation order (initial points first) and
+    ``p_target`` the classifier's p(target) of each evaluated point's decoded image.
+    ``evaluations_to_threshold`` counts evaluations up to the first with p(target) >=
+    ``probability``; None if none reached it.
     """
-    probabilities = decoded_probabilities(result.t, decoder_model, classifier, binarise=binarise)
-    p_target = probabilities[:, target].cpu()
-    reached = torch.nonzero(p_target >= probability).flatten()
-    best = result.best_index
+    reached = np.flatnonzero(np.asarray(p_target) >= probability)
+    best = int(np.argmin(values))
     return {
         "target": int(target),
-        "evaluations": len(result.values),
-        "best_objective": float(result.values[best]),
+        "evaluations": len(values),
+        "best_objective": float(values[best]),
         "best_probability": float(p_target[best]),
         "probability_threshold": float(probability),
         "evaluations_to_threshold": int(reached[0]) + 1 if len(reached) else None,

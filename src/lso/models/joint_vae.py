@@ -18,9 +18,9 @@ from torch import nn
 
 from lso.models.base import LatentModel
 from lso.models.mnist import _decoder, _encoder_trunk, elbo_terms, gaussian_encode
+from lso.settings import PREDICTORS
 from lso.utils import InputError
 
-PREDICTORS = ("off", "classifier", "regressor")
 N_CLASSES = 10
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,24 +31,19 @@ from botorch.exceptions.errors import CandidateGenerationError
 from botorch.optim import optimize_acqf
 from scipy.optimize import minimize
 
-from lso.acquisition import make_acquisition, make_batch_acquisition, parse_incumbent
+from lso.acquisition import make_acquisition, make_batch_acquisition
 from lso.constraints import DensityConstraint, encode_dataset
 from lso.models.base import LatentModel
 from lso.optimizers.base import (
-    LatentOptimizer,
     Proposal,
     SearchContext,
     decode_binary,
     image_keys,
     log_density_of,
 )
-from lso.optimizers.grid import GridOptimizer
+from lso.settings import OptimizerSettings
 from lso.surrogates import Surrogate, build_surrogate, select_training_set
-from lso.utils import InputError
 
-CANDIDATE_DISTRIBUTIONS = ("uniform", "normal")
-METHODS = ("SLSQP", "trust-constr")
-ACQUISITION_KINDS = ("ei", "log_ei")
 EVAL_CHUNK = 1024  # candidates per acquisition evaluation
 DENSITY_CHUNK = 256  # candidates per density evaluation (gmm_full holds chunk x N x d floats)
 # SLSQP may end a hair outside an active constraint; it is given a constraint this much
@@ -66,41 +61,15 @@ class _Fit:
     seconds: float
 
 
-@dataclass
 class _BayesOptimizer(ABC):
-    """Options and the shared fit/candidate/selection steps of the BO optimisers."""
+    """The shared fit/candidate/selection steps of the BO optimisers.
 
-    surrogate: dict[str, Any] = field(default_factory=lambda: {"type": "gp"})
-    acquisition: str = "ei"
-    incumbent: str = "percentile:90"
-    n_best: int | None = None
-    n_random: int | None = None
-    n_candidates: int = 100_000
-    candidate_distribution: str = "uniform"
-    bounds: float = 3.0
-    dedup_distance: float = 0.01
+    ``settings`` arrive validated and complete (:func:`lso.settings.parse_config`), so the
+    optimisers check nothing themselves.
+    """
 
-    def __post_init__(self) -> None:
-        build_surrogate(self.surrogate)  # validates the surrogate's keys and values
-        parse_incumbent(self.incumbent)
-        _require(
-            self.acquisition in ACQUISITION_KINDS,
-            "acquisition",
-            self.acquisition,
-            f"one of {ACQUISITION_KINDS}",
-        )
-        _require_count(self.n_candidates, "n_candidates", minimum=1)
-        _require(
-            self.candidate_distribution in CANDIDATE_DISTRIBUTIONS,
-            "candidate_distribution",
-            self.candidate_distribution,
-            f"one of {CANDIDATE_DISTRIBUTIONS}",
-        )
-        _require(self.bounds > 0, "bounds", self.bounds, "> 0")
-        _require(self.dedup_distance >= 0, "dedup_distance", self.dedup_distance, ">= 0")
-        for key in ("n_best", "n_random"):
-            if getattr(self, key) is not None:
-                _require_count(getattr(self, key), key, minimum=0)
+    def __init__(self, settings: OptimizerSettings) -> None:
+        self.settings = settings
         self._warm_state: dict[str, Any] = {}
 
     def state_dict(self) -> dict[str, Any]:
@@ -118,7 +87,7 @@ class _BayesOptimizer(ABC):
         pool = self._ranked_pool(fit, candidates, n, context)
         acquisition_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        latents, images = _first_new(model, pool, n, context, self.dedup_distance)
+        latents, images = _first_new(model, pool, n, context, self.settings.dedup_distance)
         mean, var = fit.surrogate.predict(latents)
         return Proposal(
             latents=latents,
@@ -146,12 +115,20 @@ class _BayesOptimizer(ABC):
         start = time.perf_counter()
         means, _ = encode_dataset(model, context.data_images)
         x, y = select_training_set(
-            means.double().cpu().numpy(), context.data_scores, self.n_best, self.n_random, rng
+            means.double().cpu().numpy(),
+            context.data_scores,
+            self.settings.n_best,
+            self.settings.n_random,
+            rng,
         )
-        surrogate = build_surrogate(self.surrogate, device=context.device, seed=context.seed)
+        surrogate = build_surrogate(
+            self.settings.surrogate, device=context.device, seed=context.seed
+        )
         surrogate.fit(x, y, warm_start=self._warm_state)
         self._warm_state = surrogate.get_warm_state()
-        acquisition = make_acquisition(self.acquisition, surrogate, y, self.incumbent)
+        acquisition = make_acquisition(
+            self.settings.acquisition, surrogate, y, self.settings.incumbent
+        )
         return _Fit(surrogate, acquisition, y, time.perf_counter() - start)
 
     def _valid_candidates(
@@ -162,11 +139,13 @@ class _BayesOptimizer(ABC):
         ``normal`` draws (the VAE prior) are clipped to the box so that every optimiser
         works in the same region.
         """
-        shape = (self.n_candidates, d)
-        if self.candidate_distribution == "uniform":
-            candidates = rng.uniform(-self.bounds, self.bounds, shape)
+        shape = (self.settings.n_candidates, d)
+        if self.settings.candidate_distribution == "uniform":
+            candidates = rng.uniform(-self.settings.bounds, self.settings.bounds, shape)
         else:
-            candidates = np.clip(rng.standard_normal(shape), -self.bounds, self.bounds)
+            candidates = np.clip(
+                rng.standard_normal(shape), -self.settings.bounds, self.settings.bounds
+            )
         if context.constraint is None:
             return candidates
         density = np.concatenate(
@@ -178,25 +157,12 @@ class _BayesOptimizer(ABC):
         return candidates[density >= context.constraint.threshold]
 
 
-@dataclass
 class MultiStartOptimizer(_BayesOptimizer):
     """The thesis's optimiser: multi-start SLSQP on EI under the density constraint.
 
     Without a constraint SLSQP is confined to the box ±``bounds``; with one there is no box
     (as in the thesis): the density keeps the search near the data.
     """
-
-    n_starts: int = 10
-    method: str = "SLSQP"
-    maxiter: int = 100
-    batch: bool = False
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _require_count(self.n_starts, "n_starts", minimum=1)
-        _require(self.method in METHODS, "method", self.method, f"one of {METHODS}")
-        _require_count(self.maxiter, "maxiter", minimum=1)
-        _require(isinstance(self.batch, bool), "batch", self.batch, "true or false")
 
     def _ranked_pool(
         self, fit: _Fit, candidates: np.ndarray, n: int, context: SearchContext
@@ -205,10 +171,10 @@ class MultiStartOptimizer(_BayesOptimizer):
         ranked = candidates[np.argsort(-values, kind="stable")]
         if len(ranked) == 0:
             return ranked
-        if self.batch:
+        if self.settings.batch:
             found = self._joint_batch(fit, ranked, n, context)
         else:
-            starts = ranked[: self.n_starts]
+            starts = ranked[: self.settings.n_starts]
             found = np.stack([self._local_search(fit.acquisition, z, context) for z in starts])
             found_values = evaluate_acquisition(fit.acquisition, found, context.device)
             found = found[np.argsort(-found_values, kind="stable")]
@@ -223,15 +189,21 @@ class MultiStartOptimizer(_BayesOptimizer):
         the constraint exactly; the start point always does (it was a valid candidate).
         """
         objective = negated_acquisition(acquisition, context.device)
-        kwargs: dict[str, Any] = {"bounds": [(-self.bounds, self.bounds)] * len(start)}
+        kwargs: dict[str, Any] = {
+            "bounds": [(-self.settings.bounds, self.settings.bounds)] * len(start)
+        }
         if context.constraint is not None:
             fun, jac = density_constraint_functions(
                 context.constraint, context.device, margin=CONSTRAINT_MARGIN
             )
             kwargs = {"constraints": [{"type": "ineq", "fun": fun, "jac": jac}]}
-        options = {"maxiter": self.maxiter}
-        result = minimize(objective, start, jac=True, method=self.method, options=options, **kwargs)
-        usable = (result.success or result.nit >= self.maxiter) and np.all(np.isfinite(result.x))
+        options = {"maxiter": self.settings.maxiter}
+        result = minimize(
+            objective, start, jac=True, method=self.settings.method, options=options, **kwargs
+        )
+        usable = (result.success or result.nit >= self.settings.maxiter) and np.all(
+            np.isfinite(result.x)
+        )
         if usable and context.constraint is not None:
             density = log_density_of(context.constraint, result.x[None], context.device)[0]
             usable = bool(density >= context.constraint.threshold)
@@ -267,11 +239,13 @@ class MultiStartOptimizer(_BayesOptimizer):
         q = min(n, len(ranked))
         if q == 0:
             return ranked
-        restarts = max(1, min(self.n_starts, len(ranked) // q))
+        restarts = max(1, min(self.settings.n_starts, len(ranked) // q))
         starts = ranked[: q * restarts].reshape(q, restarts, -1).transpose(1, 0, 2)
-        box = np.array([[-self.bounds], [self.bounds]]) * np.ones((2, ranked.shape[1]))
+        box = np.array([[-self.settings.bounds], [self.settings.bounds]]) * np.ones(
+            (2, ranked.shape[1])
+        )
         acquisition = make_batch_acquisition(
-            fit.surrogate, fit.y_train, self.incumbent, seed=context.seed
+            fit.surrogate, fit.y_train, self.settings.incumbent, seed=context.seed
         )
         try:
             batch, _ = optimize_acqf(
@@ -281,7 +255,7 @@ class MultiStartOptimizer(_BayesOptimizer):
                 num_restarts=restarts,
                 batch_initial_conditions=_tensor(starts, context.device),
                 nonlinear_inequality_constraints=constraints,
-                options={"maxiter": self.maxiter},
+                options={"maxiter": self.settings.maxiter},
             )
             found = batch.detach().cpu().numpy().reshape(q, -1)
         except CandidateGenerationError:
@@ -292,7 +266,6 @@ class MultiStartOptimizer(_BayesOptimizer):
         return found[density >= context.constraint.threshold]
 
 
-@dataclass
 class SamplingOptimizer(_BayesOptimizer):
     """The best random candidates by acquisition value, without local optimisation."""
 
@@ -377,37 +350,3 @@ def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def _far_from(z: np.ndarray, chosen: list[np.ndarray], min_distance: float) -> bool:
     return all(np.linalg.norm(z - other) >= min_distance for other in chosen)
-
-
-def build_optimizer(spec: dict[str, Any]) -> LatentOptimizer:
-    """The optimiser named by ``spec["type"]``: "grid", "local" or "sampling".
-
-    Unknown keys raise an ``InputError``; ``batch_size`` is the loop's (points per call) and
-    is accepted for every type.
-    """
-    options = {k: v for k, v in spec.items() if k not in ("type", "batch_size")}
-    kinds: dict[str, type] = {
-        "grid": GridOptimizer,
-        "local": MultiStartOptimizer,
-        "sampling": SamplingOptimizer,
-    }
-    kind = spec.get("type")
-    if kind not in kinds:
-        raise InputError(f"optimizer.type {kind!r} is unknown; expected one of {sorted(kinds)}")
-    allowed = [f.name for f in fields(kinds[kind]) if f.init]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise InputError(
-            f"optimizer has unknown keys {unknown} for type {kind!r}; allowed: {allowed}"
-        )
-    return kinds[kind](**options)
-
-
-def _require(ok: bool, key: str, value: Any, requirement: str) -> None:
-    if not ok:
-        raise InputError(f"optimizer.{key} must be {requirement}, got {value!r}")
-
-
-def _require_count(value: Any, key: str, minimum: int) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-    _require(ok, key, value, f"an integer >= {minimum}")

@@ -33,15 +33,8 @@ def latent_grid(bounds: float, grid_len: int) -> np.ndarray:
 class GridOptimizer:
     """Best-scoring unique, valid, unseen grid decodes; ties go to the earlier grid point."""
 
-    bounds: float = 3.0
-    grid_len: int = 50
-
-    def __post_init__(self) -> None:
-        if self.bounds <= 0 or self.grid_len < 2:
-            raise InputError(
-                f"optimizer.bounds must be > 0 and optimizer.grid_len >= 2 "
-                f"(got {self.bounds}, {self.grid_len})"
-            )
+    bounds: float
+    grid_len: int
 
     def state_dict(self) -> dict:
         """The grid keeps nothing between rounds."""
