@@ -12,7 +12,6 @@ import re
 from lso.code_inputs import script_library_files
 from lso.settings import OPTIMIZERS, PREDICTORS, RESERVED_MODEL_NAMES, parse_config
 
-
 SETTINGS = parse_config(config)
 EXPERIMENTS = SETTINGS.experiments
 USED_MODELS = sorted({experiment.model for experiment in EXPERIMENTS.values()})
@@ -70,7 +69,8 @@ def experiment_dataset(wildcards):
 
 def run_files(experiment, name):
     return [
-        f"results/opt/{experiment}/seed{seed}/{name}" for seed in EXPERIMENTS[experiment].seeds
+        f"results/opt/{experiment}/seed{seed}/{name}"
+        for seed in EXPERIMENTS[experiment].seeds
     ]
 
 
@@ -88,13 +88,21 @@ def comparison_experiments(wildcards):
 
 
 def comparison_run_files(wildcards):
-    return [p for e in comparison_experiments(wildcards) for p in run_files(e, "queries.csv")]
+    return [
+        p
+        for e in comparison_experiments(wildcards)
+        for p in run_files(e, "queries.csv")
+    ]
 
 
 def comparison_validity_files(wildcards):
     if not CLASSIFIER:
         return []
-    return [p for e in comparison_experiments(wildcards) for p in run_files(e, "validity.csv")]
+    return [
+        p
+        for e in comparison_experiments(wildcards)
+        for p in run_files(e, "validity.csv")
+    ]
 
 
 def comparison_runs(wildcards):
@@ -122,7 +130,9 @@ def condgen_runs():
 
 def condgen_runs_by_target(wildcards):
     return {
-        target: [f"results/condgen/target{target}/seed{seed}.npz" for seed in CONDGEN.seeds]
+        target: [
+            f"results/condgen/target{target}/seed{seed}.npz" for seed in CONDGEN.seeds
+        ]
         for target in CONDGEN.targets
     }
 
@@ -155,7 +165,9 @@ def final_outputs():
         if is_2d(experiment):
             outputs.append(f"{folder}/latent_snapshots.png")
     outputs += [f"results/figures/models/{m}/training.png" for m in USED_MODELS]
-    outputs += [f"results/figures/datasets/{d}/weight_distribution.png" for d in USED_DATASETS]
+    outputs += [
+        f"results/figures/datasets/{d}/weight_distribution.png" for d in USED_DATASETS
+    ]
     if CLASSIFIER:
         outputs += ["results/models/classifier/metrics.json"]
         outputs += ["results/figures/models/classifier/training.png"]
@@ -168,5 +180,7 @@ def final_outputs():
             f"results/figures/condgen/bo_run_target{CONDGEN.plot_target}"
             f"_seed{CONDGEN.seeds[0]}.png",
         ]
-        outputs += [f"results/figures/models/joint_{p}/training.png" for p in PREDICTORS]
+        outputs += [
+            f"results/figures/models/joint_{p}/training.png" for p in PREDICTORS
+        ]
     return outputs

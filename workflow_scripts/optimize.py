@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lso.pipeline import optimise
+from lso.optimisation import optimise
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

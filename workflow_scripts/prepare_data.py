@@ -1,6 +1,6 @@
 """Rule prepare_data: raw MNIST -> one prepared digit data set."""
 
-from lso.pipeline import prepare_data
+from lso.data.prepare import prepare_data
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

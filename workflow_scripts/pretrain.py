@@ -1,6 +1,6 @@
 """Rule pretrain: train a generative model from scratch."""
 
-from lso.pipeline import pretrain
+from lso.pretraining import pretrain
 from lso.workflow import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

@@ -1,0 +1,66 @@
+"""The pretrain step: a generative model trained from scratch, its loss log and a figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lso import plots
+from lso.data.mnist import load_dataset
+from lso.models import build_model
+from lso.optimizers.grid import latent_grid
+from lso.settings import ModelSettings
+from lso.training import FitSettings, fit_and_save
+from lso.utils import PathLike, resolve_device, seed_everything
+
+
+def pretrain(
+    dataset_path: PathLike,
+    spec: ModelSettings,
+    *,
+    checkpoint: PathLike,
+    train_log: PathLike,
+    figure: PathLike,
+    device_name: str = "auto",
+) -> None:
+    """Train a model from scratch on the prepared data; write checkpoint, loss log, figure."""
+    device = resolve_device(device_name)
+    seed_everything(spec.seed)
+    data = load_dataset(dataset_path)
+    model = build_model(spec.type, {"latent_dim": spec.latent_dim, **spec.hparams})
+    model.to(device)
+    train = torch.as_tensor(data["train_images"], device=device)
+    val = torch.as_tensor(data["val_images"], device=device)
+    settings = FitSettings(
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        lr=spec.lr,
+        use_plateau_scheduler=True,
+    )
+    fit_and_save(
+        model,
+        train,
+        settings,
+        seed=spec.seed,
+        checkpoint=checkpoint,
+        train_log=train_log,
+        val_images=val,
+        description="pretrain",
+    )
+    plots.save_figure(_model_figure(model, val, device), figure)
+
+
+@torch.no_grad()
+def _model_figure(model: Any, val: torch.Tensor, device: torch.device) -> Any:
+    """Reconstructions of validation digits, and for 2-D latents the decoded manifold."""
+    originals = val[:10]
+    means, _ = model.encode(originals)
+    reconstructions = model.decode(means).cpu().numpy()
+    if model.latent_dim != 2:
+        return plots.plot_reconstructions(originals.cpu().numpy(), reconstructions)
+    grid = latent_grid(4.0, 20)
+    decoded = model.decode(torch.as_tensor(grid, dtype=torch.float32, device=device))
+    return plots.plot_model_overview(
+        originals.cpu().numpy(), reconstructions, decoded.cpu().numpy(), grid_len=20, bounds=4.0
+    )
