@@ -154,3 +154,12 @@ def test_weight_mass_on_top_checks_inputs(scores: np.ndarray) -> None:
         weight_mass_on_top(scores, weights, 0.0)
     with pytest.raises(InputError, match="shape"):
         weight_mass_on_top(scores, weights[:-1], 0.1)
+
+
+def test_rank_weights_use_scipy_min_ranks() -> None:
+    """Ranks are counted with NumPy; they are scipy's ``rankdata(-s, "min") - 1`` exactly."""
+    from scipy.stats import rankdata
+
+    scores = np.random.default_rng(0).integers(0, 20, 500).astype(float)  # many ties
+    expected = 1.0 / (1e-3 * len(scores) + rankdata(-scores, method="min") - 1)
+    np.testing.assert_array_equal(rank_weights(scores, 1e-3), expected)

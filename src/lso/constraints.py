@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.mixture import GaussianMixture
 
 from lso.models.base import LatentModel
 from lso.utils import InputError
@@ -84,6 +83,9 @@ def gmm_fit(
     codes: torch.Tensor, threshold: float, n_components: int, seed: int
 ) -> DensityConstraint:
     """A full-covariance scikit-learn GMM fitted to the encoded data points."""
+    # imported here: scikit-learn costs a second of start-up, and gmm_full runs never use it
+    from sklearn.mixture import GaussianMixture
+
     if n_components > codes.shape[0]:
         raise InputError(
             f"constraint.n_components ({n_components}) exceeds the number of data points "

@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import norm, rankdata
 
 from lso.utils import InputError
 
@@ -30,7 +29,8 @@ def rank_weights(scores: np.ndarray, k: float) -> np.ndarray:
         raise InputError(f"weighting.k must be > 0, got {k}")
     if math.isinf(k):
         return np.ones(len(values))
-    ranks = rankdata(-values, method="min") - 1
+    # the number of strictly better scores: a tie group shares its minimum rank
+    ranks = np.searchsorted(np.sort(-values), -values, side="left")
     return 1.0 / (k * len(values) + ranks)
 
 
@@ -52,6 +52,8 @@ def dbas_weights(scores: np.ndarray, quantile: float, noise: float) -> np.ndarra
         raise InputError(f"weighting.noise must be >= 0, got {noise}")
     if noise == 0:
         return cem_pi_weights(values, quantile)
+    from scipy.stats import norm  # imported here: most jobs that weight never need it
+
     cutoff = np.quantile(values, quantile)
     return norm.sf(cutoff, loc=values, scale=noise).astype(np.float64)
 
