@@ -40,7 +40,6 @@ class Surrogate(Model, ABC):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        check_option(predict_batch_size >= 1, "predict_batch_size", predict_batch_size, ">= 1")
         self.normalize_inputs = bool(normalize_inputs)
         self.device = torch.device(device if device is not None else "cpu")
         self.predict_batch_size = int(predict_batch_size)
@@ -223,9 +222,3 @@ def select_training_set(
     chosen = rng.choice(rest, size=min(n_random or 0, len(rest)), replace=False)
     index = np.sort(np.concatenate([best, chosen]).astype(np.int64))
     return X[index], y[index]
-
-
-def check_option(ok: bool, key: str, value: Any, requirement: str) -> None:
-    """Raise an InputError naming the config key ``optimizer.surrogate.<key>`` unless ``ok``."""
-    if not ok:
-        raise InputError(f"optimizer.surrogate.{key} must be {requirement}, got {value!r}")

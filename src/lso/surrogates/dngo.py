@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 from torch import nn
 from torch.linalg import solve_triangular
 
-from lso.surrogates.base import Surrogate, check_option
+from lso.surrogates.base import Surrogate
 
 HIDDEN = (50, 50, 50)
 LOG_PRECISION_BOUNDS = (-10.0, 15.0)  # for log α and log β, on standardised targets
@@ -63,9 +63,6 @@ class DNGOSurrogate(Surrogate):
             predict_batch_size=predict_batch_size,
             seed=seed,
         )
-        check_option(epochs >= 1, "epochs", epochs, ">= 1")
-        check_option(lr > 0, "lr", lr, "> 0")
-        check_option(batch_size >= 1, "batch_size", batch_size, ">= 1")
         self.epochs = int(epochs)
         self.lr = float(lr)
         self.batch_size = int(batch_size)

@@ -47,11 +47,10 @@ from linear_operator.utils.warnings import NumericalWarning
 from sklearn.cluster import MiniBatchKMeans
 from torch.linalg import solve_triangular
 
-from lso.surrogates.base import Surrogate, check_option
+from lso.surrogates.base import Surrogate
 
 logger = logging.getLogger(__name__)
 
-KERNELS = ("matern52", "rbf")
 UU_JITTER = 1e-6  # relative to the prior variance, as in GPflow
 # Passes of mini-batch k-means over the data: in 16-D the centres barely move after two
 # (the mean squared distance to the nearest centre is within 6 % of the converged value),
@@ -138,13 +137,6 @@ class GPSurrogate(Surrogate):
             predict_batch_size=predict_batch_size,
             seed=seed,
         )
-        check_option(kernel in KERNELS, "kernel", kernel, f"one of {KERNELS}")
-        for key, value in (("exact_max", exact_max), ("n_inducing", n_inducing)):
-            check_option(value >= 1, key, value, ">= 1")
-        check_option(prefit_size >= 2, "prefit_size", prefit_size, ">= 2")
-        for key, value in (("max_iter", max_iter), ("sparse_max_iter", sparse_max_iter)):
-            check_option(value >= 0, key, value, ">= 0")
-        check_option(0 < noise_floor < 1, "noise_floor", noise_floor, "in (0, 1)")
         self.kernel_name = kernel
         self.exact_max = int(exact_max)
         self.n_inducing = int(n_inducing)
