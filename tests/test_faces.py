@@ -1,0 +1,143 @@
+"""Face data: the procedural generator and the readers of the CelebA files a user brings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lso.data.celeba import (
+    load_face,
+    load_faces,
+    read_celeba_attributes,
+    read_dialog_labels,
+    read_partition,
+    select_by_level,
+)
+from lso.data.faces import ATTRIBUTES, draw_faces
+from lso.utils import InputError
+
+
+def test_faces_are_a_deterministic_stream() -> None:
+    images, labels = draw_faces(12, seed=5)
+    again, again_labels = draw_faces(12, seed=5)
+    assert images.shape == (12, 3, 64, 64) and images.dtype == np.uint8
+    np.testing.assert_array_equal(images, again)
+    np.testing.assert_array_equal(labels, again_labels)
+    tail, tail_labels = draw_faces(4, seed=5, start=8)  # face i depends on (seed, i) only
+    np.testing.assert_array_equal(tail, images[8:])
+    np.testing.assert_array_equal(tail_labels, labels[8:])
+    other, _ = draw_faces(12, seed=6)
+    assert not np.array_equal(other, images)
+
+
+def test_faces_vary_and_carry_labels_like_celeba_dialog() -> None:
+    images, labels = draw_faces(200, seed=0)
+    assert labels.shape == (200, len(ATTRIBUTES)) and labels.min() >= 0 and labels.max() <= 5
+    smiling = labels[:, ATTRIBUTES.index("Smiling")]
+    assert set(smiling) == set(range(6))
+    assert len({image.tobytes() for image in images}) == 200
+    assert images.reshape(200, 3, -1).std(axis=2).mean() > 20  # not flat colour fields
+
+
+def mouth_pixels(images: np.ndarray) -> float:
+    """Lip and open-mouth pixels in the lower face: a smile grows wider and opens."""
+    r, g, b = (images[:, c].astype(float) for c in range(3))
+    lips = (r > 2.5 * g) & (r > 2.5 * b)
+    dark_mouth = (r + g + b < 150) & (r > g)
+    return float((lips | dark_mouth)[:, 40:, :].sum(axis=(1, 2)).mean())
+
+
+def test_the_drawn_smile_grows_with_its_level() -> None:
+    amounts = [mouth_pixels(draw_faces(30, seed=1, smile=level)[0]) for level in range(6)]
+    assert all(a < b for a, b in zip(amounts, amounts[1:], strict=False)), amounts
+    _, labels = draw_faces(10, seed=1, smile=4)
+    assert set(labels[:, ATTRIBUTES.index("Smiling")]) == {4}
+    with pytest.raises(InputError, match="smile"):
+        draw_faces(1, seed=0, smile=6)
+
+
+@pytest.fixture
+def image_dir(tmp_path: Path) -> Path:
+    """Three aligned-size (178×218) JPEGs and one corrupt file."""
+    folder = tmp_path / "img_align_celeba"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(1, 4):
+        pixels = rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)
+        pixels[:20] = pixels[198:] = 0  # the rows the crop drops are black
+        Image.fromarray(pixels).save(folder / f"{index:06d}.jpg", quality=95)
+    (folder / "000004.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+    return folder
+
+
+def test_dialog_labels_with_and_without_header(tmp_path: Path) -> None:
+    combined = tmp_path / "combined_annotation.txt"
+    combined.write_text(
+        "File_Name Bangs Eyeglasses No_Beard Smiling Young\n000001.jpg 2 0 5 3 4\n"
+        "000002.jpg 0 0 5 1 2\n"
+    )
+    split = tmp_path / "train_attr_list.txt"
+    split.write_text("000001.jpg 2 0 5 3 4\n000002.jpg 0 0 5 1 2\n\n")
+    for path in (combined, split):
+        labels = read_dialog_labels(path)
+        assert labels.filenames == ["000001.jpg", "000002.jpg"]
+        assert labels.attributes == ATTRIBUTES
+        np.testing.assert_array_equal(labels.labels[:, 3], [3, 1])
+    assert list(select_by_level(labels, "Smiling", 0, 2)) == [1]
+    assert list(select_by_level(labels, "Smiling", 3, 5)) == [0]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("000003.jpg 2 0 5 3", "line 3: expected a file name and 5 levels"),
+        ("000003.jpg 2 0 5 9 4", "line 3: expected integers in [0, 1, 2, 3, 4, 5]"),
+        ("000003.jpg 2 0 x 3 4", "line 3: expected integers"),
+    ],
+)
+def test_a_malformed_dialog_line_names_file_and_line(tmp_path: Path, line: str, message) -> None:
+    path = tmp_path / "val_attr_list.txt"
+    path.write_text(f"000001.jpg 2 0 5 3 4\n000002.jpg 0 0 5 1 2\n{line}\n")
+    with pytest.raises(InputError, match=re.escape(f"{path}, {message}")):
+        read_dialog_labels(path)
+
+
+def test_original_celeba_attributes_and_partition(tmp_path: Path) -> None:
+    names = [f"Attr{i}" for i in range(39)] + ["Smiling"]
+    rows = ["000001.jpg " + " ".join(["1"] * 40), "000002.jpg " + " ".join(["-1"] * 40)]
+    attributes = tmp_path / "list_attr_celeba.txt"
+    attributes.write_text("2\n" + " ".join(names) + "\n" + "\n".join(rows) + "\n")
+    labels = read_celeba_attributes(attributes)
+    assert labels.filenames == ["000001.jpg", "000002.jpg"]
+    assert labels.attributes[-1] == "Smiling" and labels.labels.shape == (2, 40)
+    assert list(select_by_level(labels, "Smiling", 1, 1)) == [0]
+    attributes.write_text("3\n" + " ".join(names) + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="count line says 3 images, found 2"):
+        read_celeba_attributes(attributes)
+    attributes.write_text("2\n" + " ".join(names) + "\n" + rows[0] + "\n000002.jpg 1 0\n")
+    with pytest.raises(InputError, match=re.escape(f"{attributes}, line 4: expected a file name")):
+        read_celeba_attributes(attributes)
+    partition = tmp_path / "list_eval_partition.txt"
+    partition.write_text("000001.jpg 0\n000002.jpg 2\n")
+    assert read_partition(partition) == {"000001.jpg": 0, "000002.jpg": 2}
+    partition.write_text("000001.jpg 0\n000002.jpg 7\n")
+    with pytest.raises(InputError, match="line 2"):
+        read_partition(partition)
+
+
+def test_faces_are_cropped_to_the_central_square_and_resized(image_dir: Path) -> None:
+    faces = load_faces(image_dir, ["000002.jpg", "000001.jpg"], size=64, workers=2)
+    assert faces.shape == (2, 3, 64, 64) and faces.dtype == np.uint8
+    np.testing.assert_array_equal(faces[1], load_face(image_dir / "000001.jpg"))
+    assert faces[:, :, [0, -1]].mean() > 60  # the black bands lie outside the crop
+
+
+def test_a_corrupt_or_missing_image_names_the_file(image_dir: Path) -> None:
+    with pytest.raises(InputError, match=re.escape(f"{image_dir / '000004.jpg'}: not a readable")):
+        load_faces(image_dir, ["000001.jpg", "000004.jpg"])
+    with pytest.raises(InputError, match="000009.jpg: image not found"):
+        load_face(image_dir / "000009.jpg")
