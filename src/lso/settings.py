@@ -82,11 +82,12 @@ class WeightingSettings(NamedTuple):
 
     def parameters(self) -> dict[str, float]:
         """The keyword arguments of :func:`lso.weighting.compute_weights` for this type."""
-        return {
-            key: value
-            for key, value in self._asdict().items()
-            if key != "type" and value is not None
-        }
+        return _options_of_type(self)
+
+
+def _options_of_type(settings: NamedTuple) -> dict[str, Any]:
+    """The fields a settings object of one type holds (the other types' fields are None)."""
+    return {k: v for k, v in settings._asdict().items() if k != "type" and v is not None}
 
 
 class ConstraintSettings(NamedTuple):
@@ -116,11 +117,7 @@ class SurrogateSettings(NamedTuple):
 
     def options(self) -> dict[str, Any]:
         """Constructor keywords of the surrogate class of this type."""
-        return {
-            key: value
-            for key, value in self._asdict().items()
-            if key != "type" and value is not None
-        }
+        return _options_of_type(self)
 
 
 class OptimizerSettings(NamedTuple):

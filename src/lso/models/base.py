@@ -9,6 +9,8 @@ models share one loop.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -34,6 +36,20 @@ class TrainableModule(nn.Module):
 
     def finish_schedules(self) -> None:
         """Jump every schedule to its final value; retraining during optimisation uses it."""
+
+    @contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """Evaluation mode for the block, then the previous mode again.
+
+        Batch norm and dropout in training mode would make an oracle's answer depend on the
+        rest of the batch and on chance, and a freshly loaded checkpoint is in training mode.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            yield
+        finally:
+            self.train(was_training)
 
     def plateau_scheduler(
         self, optimiser: torch.optim.Optimizer

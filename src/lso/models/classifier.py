@@ -9,9 +9,6 @@ of digits (an MNIST analogue of FID's Inception features).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -76,25 +73,11 @@ class MnistClassifier(TrainableModule):
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
         """Class probabilities (n, 10), always computed in evaluation mode."""
-        with self._evaluating():
+        with self.evaluating():
             return torch.cat([self(chunk).exp() for chunk in x.split(batch_size)])
 
     @torch.no_grad()
     def features(self, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
         """The 128-d penultimate activations (n, 128), in evaluation mode."""
-        with self._evaluating():
+        with self.evaluating():
             return torch.cat([self.trunk(chunk.unsqueeze(1)) for chunk in x.split(batch_size)])
-
-    @contextmanager
-    def _evaluating(self) -> Iterator[None]:
-        """Switch to evaluation mode and back.
-
-        Batch norm and dropout in training mode would make an oracle's answer depend on the
-        rest of the batch and on chance, and a freshly loaded checkpoint is in training mode.
-        """
-        was_training = self.training
-        self.eval()
-        try:
-            yield
-        finally:
-            self.train(was_training)

@@ -10,8 +10,7 @@ The defaults are a narrow network that trains on a CPU; ``widths=(64, 128, 256, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -105,14 +104,5 @@ class ResNetClassifier(TrainableModule):
     @torch.no_grad()
     def predict_logits(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """Logits in evaluation mode (batch norm's running statistics, whatever the batch)."""
-        with self._evaluating():
+        with self.evaluating():
             return torch.cat([self(chunk) for chunk in x.split(batch_size)])
-
-    @contextmanager
-    def _evaluating(self) -> Iterator[None]:
-        was_training = self.training
-        self.eval()
-        try:
-            yield
-        finally:
-            self.train(was_training)
