@@ -21,6 +21,7 @@ include: "rules/train.smk"
 include: "rules/optimize.smk"
 include: "rules/condgen.smk"
 include: "rules/evaluate.smk"
+include: "rules/faces.smk"
 include: "rules/plots.smk"
 
 

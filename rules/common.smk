@@ -10,7 +10,14 @@ import os
 import re
 
 from lso.code_inputs import script_library_files
-from lso.settings import OPTIMIZERS, PREDICTORS, RESERVED_MODEL_NAMES, parse_config
+from lso.settings import (
+    MODELS,
+    OBJECTIVES,
+    OPTIMIZERS,
+    PREDICTORS,
+    RESERVED_MODEL_NAMES,
+    parse_config,
+)
 
 SETTINGS = parse_config(config)
 EXPERIMENTS = SETTINGS.experiments
@@ -19,6 +26,7 @@ USED_DATASETS = sorted({SETTINGS.models[m].dataset for m in USED_MODELS})
 PLOTS = SETTINGS.plots
 CLASSIFIER = SETTINGS.classifier
 CONDGEN = SETTINGS.condgen
+PREDICTOR = SETTINGS.predictor
 # GPUs are asked for only when jobs may use one: `device: cpu` never requests them (on SLURM
 # a CPU partition could never schedule a --gpus job).
 GPU = int(SETTINGS.uses_gpu)
@@ -34,10 +42,47 @@ def code(script, *modules):
     return script_library_files(path, *modules)
 
 
+def model_module(kind):
+    """The library module implementing model type ``kind`` (it is loaded by name)."""
+    return MODELS[kind][0]
+
+
+# Conditional generation loads the joint VAEs and the classifier (its black box).
+CONDGEN_MODEL_MODULES = (model_module("joint_vae"), model_module("classifier"))
+
+
+def pretrain_code(wildcards):
+    """The pretraining script's library files, with the model type's module."""
+    return code("pretrain.py", model_module(SETTINGS.models[wildcards.model].type))
+
+
 def optimize_code(wildcards):
-    """The optimisation script's library files, with the chosen optimiser's module."""
-    optimizer = EXPERIMENTS[wildcards.experiment].run.optimizer.type
-    return code("optimize.py", OPTIMIZERS[optimizer][0])
+    """The optimisation script's library files, with the modules chosen by name: the
+    optimiser's, the model's and the objective's."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return code(
+        "optimize.py",
+        OPTIMIZERS[experiment.run.optimizer.type][0],
+        model_module(SETTINGS.models[experiment.model].type),
+        OBJECTIVES[experiment.run.objective][0],
+    )
+
+
+def experiment_family(experiment):
+    """``digits`` or ``faces``: the data the experiment's model makes."""
+    model = SETTINGS.models[EXPERIMENTS[experiment].model]
+    return SETTINGS.datasets[model.dataset].family
+
+
+def experiments_of(family):
+    return [e for e in EXPERIMENTS if experiment_family(e) == family]
+
+
+def black_box_predictor(wildcards):
+    """The predictor checkpoint an experiment's objective loads, if it needs one."""
+    if EXPERIMENTS[wildcards.experiment].run.objective == "expected_level":
+        return "results/predictors/black_box/model.pt"
+    return []
 
 
 def names_pattern(names):
@@ -101,6 +146,7 @@ def comparison_validity_files(wildcards):
     return [
         p
         for e in comparison_experiments(wildcards)
+        if experiment_family(e) == "digits"
         for p in run_files(e, "validity.csv")
     ]
 
@@ -114,8 +160,14 @@ def comparison_runs(wildcards):
 
 
 def evaluation_files(name):
-    """Per-run classifier evaluations, when a classifier is configured."""
-    return all_run_files(name) if CLASSIFIER else []
+    """Per-run evaluations: digits by the classifier, faces by the judge, when configured."""
+    judged = [
+        experiment
+        for experiment in EXPERIMENTS
+        if (CLASSIFIER and experiment_family(experiment) == "digits")
+        or (PREDICTOR and experiment_family(experiment) == "faces")
+    ]
+    return [path for experiment in judged for path in run_files(experiment, name)]
 
 
 def condgen_runs():
@@ -164,10 +216,20 @@ def final_outputs():
         outputs += [f"{folder}/best_images.png", f"{folder}/diagnostics.png"]
         if is_2d(experiment):
             outputs.append(f"{folder}/latent_snapshots.png")
+        if experiment_family(experiment) == "faces":
+            outputs.append(f"{folder}/headline.png")
     outputs += [f"results/figures/models/{m}/training.png" for m in USED_MODELS]
     outputs += [
-        f"results/figures/datasets/{d}/weight_distribution.png" for d in USED_DATASETS
+        f"results/figures/datasets/{d}/weight_distribution.png"
+        for d in USED_DATASETS
+        if SETTINGS.datasets[d].family == "digits"
     ]
+    if PREDICTOR:
+        outputs += [
+            f"results/predictors/{role}/{name}"
+            for role in ("black_box", "judge")
+            for name in ("metrics.json", "reliability.png")
+        ]
     if CLASSIFIER:
         outputs += ["results/models/classifier/metrics.json"]
         outputs += ["results/figures/models/classifier/training.png"]

@@ -1,7 +1,7 @@
 rule train_joint:
     input:
         dataset=lambda wildcards: f"data/processed/{CONDGEN.dataset}.npz",
-        code=code("train_joint.py"),
+        code=code("train_joint.py", model_module("joint_vae")),
     output:
         checkpoint="results/models/joint_{predictor}/model.pt",
         train_log="results/models/joint_{predictor}/train_log.csv",
@@ -24,7 +24,7 @@ rule condgen_bo:
     input:
         joint=lambda wildcards: f"results/models/joint_{CONDGEN.bo_model}/model.pt",
         classifier="results/models/classifier/model.pt",
-        code=code("condgen_bo.py"),
+        code=code("condgen_bo.py", *CONDGEN_MODEL_MODULES),
     output:
         "results/condgen/target{target}/seed{seed}.npz",
     log:
@@ -72,7 +72,7 @@ rule plot_condgen_latent_spaces:
     input:
         joints=expand("results/models/joint_{predictor}/model.pt", predictor=PREDICTORS),
         dataset=lambda wildcards: f"data/processed/{CONDGEN.dataset}.npz",
-        code=code("plot_condgen_latent_spaces.py"),
+        code=code("plot_condgen_latent_spaces.py", model_module("joint_vae")),
     output:
         report(
             "results/figures/condgen/latent_spaces.png",
@@ -98,7 +98,7 @@ rule plot_condgen_landscapes:
     input:
         joint=rules.condgen_bo.input.joint,
         classifier="results/models/classifier/model.pt",
-        code=code("plot_condgen_landscapes.py"),
+        code=code("plot_condgen_landscapes.py", *CONDGEN_MODEL_MODULES),
     output:
         report(
             "results/figures/condgen/objective_landscapes.png",

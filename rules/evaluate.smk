@@ -1,7 +1,7 @@
 rule train_classifier:
     input:
         dataset=lambda wildcards: f"data/processed/{CLASSIFIER.dataset}.npz",
-        code=code("train_classifier.py"),
+        code=code("train_classifier.py", model_module("classifier")),
     output:
         checkpoint="results/models/classifier/model.pt",
         train_log="results/models/classifier/train_log.csv",
@@ -33,12 +33,14 @@ rule evaluate_validity:
         info="results/opt/{experiment}/seed{seed}/run.json",
         dataset=experiment_dataset,
         classifier="results/models/classifier/model.pt",
-        code=code("evaluate_validity.py"),
+        code=code("evaluate_validity.py", model_module("classifier")),
     output:
         per_query="results/opt/{experiment}/seed{seed}/validity.csv",
         summary="results/opt/{experiment}/seed{seed}/evaluation.json",
     log:
         "logs/evaluate_validity/{experiment}/seed{seed}.log",
+    wildcard_constraints:
+        experiment=names_pattern(experiments_of("digits")),
     conda:
         "../envs/lso.yaml"
     threads: 1

@@ -2,6 +2,7 @@ rule optimize:
     input:
         checkpoint=experiment_model,
         dataset=experiment_dataset,
+        predictor=black_box_predictor,
         code=optimize_code,
     output:
         queries="results/opt/{experiment}/seed{seed}/queries.csv",

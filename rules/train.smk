@@ -1,7 +1,7 @@
 rule pretrain:
     input:
         dataset=model_dataset,
-        code=code("pretrain.py"),
+        code=pretrain_code,
     output:
         checkpoint="results/models/{model}/model.pt",
         train_log="results/models/{model}/train_log.csv",

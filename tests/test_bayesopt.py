@@ -11,9 +11,10 @@ import pytest
 import torch
 from scipy.optimize import OptimizeResult
 
-from lso.constraints import encode_dataset, gmm_fit, gmm_full
+from lso.constraints import build_constraint, encode_dataset, gmm_fit, gmm_full
 from lso.data.mnist import thickness
-from lso.models.base import LatentModel
+from lso.loop import WeightedRetrainingRun, load_state
+from lso.models.base import BernoulliImageModel
 from lso.optimizers import bayesopt, build_optimizer
 from lso.optimizers.base import SearchContext, image_keys
 from lso.optimizers.bayesopt import (
@@ -23,7 +24,7 @@ from lso.optimizers.bayesopt import (
     negated_acquisition,
 )
 from lso.optimizers.grid import GridOptimizer
-from lso.settings import optimizer_from
+from lso.settings import optimizer_from, run_settings_from
 from lso.utils import InputError
 
 SMALL = {"n_candidates": 3000, "surrogate": {"type": "gp", "max_iter": 30}}
@@ -41,7 +42,8 @@ def sampling(**options) -> SamplingOptimizer:
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-class BarModel(LatentModel):
+class BarModel(BernoulliImageModel):
+    image_shape = (28, 28)
     """z1 sets the width of a vertical bar and the sign of z2 one corner pixel.
 
     ``encode`` inverts ``decode`` (zeros in the other coordinates), so the surrogate sees a
@@ -267,3 +269,59 @@ def test_build_optimizer_builds_the_chosen_type_with_schema_defaults() -> None:
 def test_optimizer_settings_reject_foreign_keys_and_bad_values(spec, message: str) -> None:
     with pytest.raises(InputError, match=re.escape(message)):
         optimizer_from(spec)
+
+
+def test_the_constraints_encoding_of_the_data_is_reused(monkeypatch) -> None:
+    model, context = setting(d=4)
+    context.constraint = build_constraint(
+        "gmm_fit", model, context.data_images, threshold=-12.0, n_components=2
+    )
+    calls = []
+    monkeypatch.setattr(
+        "lso.constraints.encode_dataset", lambda *args: calls.append(args) or encode_dataset(*args)
+    )
+    local(n_starts=2, maxiter=20).propose(model, 2, context)
+    assert calls == []
+
+
+def test_a_resumed_gmm_fit_bo_run_makes_the_same_queries(
+    trained_vae_state, trained_vae, digit_data, tmp_path
+) -> None:
+    """The GMM's and the GP's warm states travel with the resume state."""
+    settings = run_settings_from(
+        {
+            "budget": 6,
+            "retrain_every": 2,
+            "retrain_epochs": 0.2,
+            "initial_retrain_epochs": 0.2,
+            "batch_size": 16,
+            "lr": 1e-3,
+            "weighting": {"type": "rank", "k": 1e-3},
+            "constraint": {"type": "gmm_fit", "threshold": -6.0, "n_components": 3},
+            "optimizer": {"type": "local", **SMALL, "n_starts": 2, "maxiter": 30},
+        },
+        latent_dim=2,
+    )
+
+    def queries(out, interrupt_at: int | None = None):
+        trained_vae.load_state_dict(trained_vae_state)
+        kwargs = {"seed": 3, "device": torch.device("cpu"), "fingerprint": "f"}
+        run = WeightedRetrainingRun(
+            trained_vae, digit_data, settings, thickness, state_path=out / "state.pt", **kwargs
+        )
+        if interrupt_at is None:
+            run.run()
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                run.run(on_round_end=lambda n: n >= interrupt_at and throw(KeyboardInterrupt))
+            assert load_state(out / "state.pt", "f").constraint_state
+            return queries(out)
+        return np.asarray(run.state.latents), [row["score"] for row in run.state.rows]
+
+    expected = queries(tmp_path / "a")
+    actual = queries(tmp_path / "b", interrupt_at=2)
+    assert np.array_equal(expected[0], actual[0]) and expected[1] == actual[1]
+
+
+def throw(error: type[BaseException]) -> None:
+    raise error

@@ -135,6 +135,10 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         ),
         (lambda c: c["models"]["tiny_rae"].update(hparams={"beta_final": 2}), "'beta_final'"),
         (lambda c: c["condgen"].update(plot_target=7), "condgen.plot_target"),
+        (
+            lambda c: c["experiments"]["faces_wr"].update(constraint={"type": "none"}),
+            "experiments.faces_wr.optimizer.candidate_distribution 'constraint'",
+        ),
         (lambda c: c["models"]["tiny_vae"].update(latent_dim=16), "experiments.vae_wr.optimizer"),
         (
             lambda c: c["experiments"]["rae_wr"].update(

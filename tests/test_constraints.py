@@ -9,7 +9,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 
-from lso.constraints import build_constraint, gmm_fit, gmm_full
+from lso.constraints import build_constraint, encode_dataset, encoder_means, gmm_fit, gmm_full
 from lso.models import build_model
 from lso.utils import InputError
 
@@ -93,3 +93,65 @@ def test_constraint_errors_name_the_key() -> None:
         build_constraint("gmm_fit", rae, images, threshold=-4.0, n_components=10)
     with pytest.raises(InputError, match="constraint.type"):
         build_constraint("discriminator", rae, images, threshold=0.5)
+
+
+def drifting_codes(seed: int) -> torch.Tensor:
+    """Three clusters in 4-D whose centres move a little with ``seed``: consecutive rounds."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[-3.0, 0, 0, 0], [3.0, 0, 0, 0], [0, 3.0, 0, 0]]) + 0.05 * seed
+    return torch.as_tensor(np.concatenate([rng.normal(c, 0.7, size=(300, 4)) for c in centres]))
+
+
+def mean_log_likelihood(constraint, codes: torch.Tensor) -> float:
+    return float(constraint.log_density(codes).mean())
+
+
+def test_warm_started_gmm_fit_is_as_likely_as_a_cold_fit() -> None:
+    previous = gmm_fit(drifting_codes(0), threshold=-8.0, n_components=3, seed=0)
+    codes = drifting_codes(1)
+    cold = gmm_fit(codes, threshold=-8.0, n_components=3, seed=1)
+    warm = gmm_fit(codes, threshold=-8.0, n_components=3, seed=1, warm_start=previous.fit_state)
+    assert mean_log_likelihood(warm, codes) >= mean_log_likelihood(cold, codes) - 1e-3
+    assert set(previous.fit_state) == {"means", "weights", "precisions"}
+    precisions = previous.fit_state["precisions"]
+    assert torch.allclose(precisions, precisions.mT) and bool(
+        (torch.linalg.eigvalsh(precisions) > 0).all()
+    )
+
+
+def test_a_warm_state_of_another_shape_is_ignored() -> None:
+    codes = drifting_codes(1)
+    other = gmm_fit(codes, threshold=-8.0, n_components=2, seed=0).fit_state
+    cold = gmm_fit(codes, threshold=-8.0, n_components=3, seed=1)
+    ignored = gmm_fit(codes, threshold=-8.0, n_components=3, seed=1, warm_start=other)
+    assert torch.equal(cold.means, ignored.means)
+
+
+def test_build_constraint_keeps_the_encoding_for_the_optimiser(trained_vae, digit_data) -> None:
+    images = torch.as_tensor(digit_data["train_images"])
+    constraint = build_constraint(
+        "gmm_fit", trained_vae, images, threshold=-8.0, n_components=2, seed=0
+    )
+    means, _ = encode_dataset(trained_vae, images)
+    assert torch.equal(encoder_means(trained_vae, images, constraint), means)
+    assert encoder_means(trained_vae, images, constraint) is constraint.fitted_to[1]
+    copy = images.clone()  # equal but not the same tensor: encoded afresh
+    assert encoder_means(trained_vae, copy, constraint) is not constraint.fitted_to[1]
+    assert torch.equal(encoder_means(trained_vae, copy, None), means)
+
+
+def test_samples_of_a_fitted_mixture_follow_it() -> None:
+    """Draws from gmm_fit's mixture have the data's moments and its typical log density."""
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.normal(-3, 0.5, (400, 3)), rng.normal(2, 1.5, (600, 3))])
+    codes[:, 2] += codes[:, 0]  # correlated: needs the full covariance
+    constraint = gmm_fit(torch.as_tensor(codes), threshold=-1e9, n_components=2, seed=0)
+    draws = constraint.sample(20000, np.random.default_rng(1))
+    assert draws.shape == (20000, 3)
+    np.testing.assert_allclose(draws.mean(0), codes.mean(0), atol=0.1)
+    np.testing.assert_allclose(np.cov(draws.T), np.cov(codes.T), atol=0.25)
+    data_density = constraint.log_density(torch.as_tensor(codes)).median()
+    draw_density = constraint.log_density(torch.as_tensor(draws)).median()
+    assert float(draw_density) == pytest.approx(float(data_density), abs=0.2)
+    again = constraint.sample(20000, np.random.default_rng(1))
+    np.testing.assert_array_equal(again, draws)  # reproducible from the generator

@@ -8,13 +8,14 @@ import torch
 
 from lso.constraints import gmm_full
 from lso.data.mnist import thickness
-from lso.models.base import LatentModel
+from lso.models.base import BernoulliImageModel
 from lso.optimizers.base import SearchContext, image_keys
 from lso.optimizers.grid import GridOptimizer, latent_grid
 from lso.utils import InputError
 
 
-class BarDecoder(LatentModel):
+class BarDecoder(BernoulliImageModel):
+    image_shape = (28, 28)
     """Decodes z to a vertical bar whose width grows with z1 (and ignores z2 beyond its sign).
 
     Thickness is therefore maximal at the largest z1 on the grid; many grid points decode to

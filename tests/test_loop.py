@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,8 @@ def test_spends_the_budget_exactly_and_writes_the_contract(trained_vae, digit_da
     assert queries.groupby("iteration").size().tolist() == [4, 4, 2]
     assert queries["model_version"].tolist() == [1] * 4 + [2] * 4 + [3] * 2
     assert np.allclose(queries["best_so_far"], np.maximum.accumulate(queries["score"]))
-    assert np.allclose(queries["score"], thickness(arrays["images"]))
+    assert arrays["images"].dtype == np.uint8  # stored compactly, 8 bits a pixel
+    assert np.allclose(queries["score"], thickness(arrays["images"] / 255.0))
     assert (queries["log_density"] >= -8.0).all()
     assert arrays["latents"].shape == (10, 2)
     assert arrays["snapshot_images"].shape == (3, 25, 28, 28)
@@ -76,7 +78,7 @@ def test_spends_the_budget_exactly_and_writes_the_contract(trained_vae, digit_da
 
 def test_queries_are_new_images(trained_vae, digit_data, tmp_path):
     _, arrays, _ = finished(trained_vae, digit_data, tmp_path)
-    keys = {img.tobytes() for img in (arrays["images"] > 0.5)}
+    keys = {img.tobytes() for img in (arrays["images"] > 127)}
     assert len(keys) == len(arrays["images"])
     data_keys = {img.tobytes() for img in (digit_data["train_images"] > 0.5)}
     assert not keys & data_keys
@@ -198,3 +200,84 @@ def test_predictive_log_likelihood_is_the_gaussian_log_density():
     expected = norm(mean, np.sqrt(var)).logpdf(scores).mean()
     assert predictive_log_likelihood(scores, mean, var) == pytest.approx(expected)
     assert math.isnan(predictive_log_likelihood(scores, None, None))
+
+
+REFERENCE_RUN = Path(__file__).parent / "data" / "thickness_reference_queries.csv"
+
+
+def test_thickness_runs_match_the_stored_reference(trained_vae, digit_data, tmp_path):
+    """The loop's generalisation to any image kind left the digit runs unchanged.
+
+    The reference was written by the loop of 6951f00 (before faces existed) on this test's
+    settings; every column but the wall-clock ``seconds`` must match.
+    """
+    queries, _, _ = finished(trained_vae, digit_data, tmp_path)
+    reference = pd.read_csv(REFERENCE_RUN)
+    columns = [c for c in reference.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(queries[columns], reference[columns], rtol=1e-9)
+
+
+FACE_SPEC = {
+    **SPEC,
+    "budget": 6,
+    "retrain_every": 2,
+    "batch_size": 8,
+    "constraint": {"type": "gmm_fit", "threshold": -1e9, "n_components": 2},
+    "optimizer": {
+        "type": "sampling",
+        "surrogate": {"type": "dngo", "epochs": 5},
+        "n_candidates": 200,
+        "candidate_distribution": "normal",
+    },
+}
+
+
+def redness(images: np.ndarray) -> np.ndarray:
+    """A cheap black box over colour images: how much red outweighs green and blue."""
+    return (2 * images[:, 0] - images[:, 1] - images[:, 2]).mean(axis=(1, 2)).astype(np.float64)
+
+
+def test_a_faces_run_resumes_after_a_kill_to_identical_queries(tmp_path):
+    """64x64 colour images and a continuous model run through the same resumable loop."""
+    from lso.data.faces import draw_faces
+    from lso.models import build_model
+
+    images = draw_faces(48, seed=0)[0].astype(np.float32) / 255
+    data = {"train_images": images[:40], "val_images": images[40:]}
+    data["train_scores"] = redness(data["train_images"])
+    settings = run_settings_from(FACE_SPEC, latent_dim=4)
+    torch.manual_seed(0)
+    model = build_model("face_vae", {"latent_dim": 4, "widths": [8, 8, 16, 16]})
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def run_in(folder: str, stop_at: int | None = None):
+        model.load_state_dict(initial)  # each run starts from a freshly loaded model
+        out = tmp_path / folder
+        run = WeightedRetrainingRun(
+            model,
+            data,
+            settings,
+            redness,
+            seed=SEED,
+            device=torch.device("cpu"),
+            state_path=state_path_for(out),
+            fingerprint="faces",
+        )
+
+        def stop(n_queries):
+            if n_queries == stop_at:
+                raise Interrupt
+
+        run.run(on_round_end=stop)
+        run.write_outputs(out, {"experiment": "faces", "seed": SEED})
+        return pd.read_csv(out / "queries.csv"), np.load(out / "queries.npz")
+
+    reference, reference_arrays = run_in("reference")
+    with pytest.raises(Interrupt):
+        run_in("resumed", stop_at=2)
+    resumed, resumed_arrays = run_in("resumed")
+    assert len(reference) == 6 and reference_arrays["images"].shape == (6, 3, 64, 64)
+    assert reference_arrays["images"].dtype == np.uint8  # 8-bit levels, stored compactly
+    columns = [c for c in reference.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(reference[columns], resumed[columns])
+    assert np.array_equal(reference_arrays["images"], resumed_arrays["images"])

@@ -55,7 +55,7 @@ def write_run(
     }
     (run_dir / "run.json").write_text(json.dumps(info))
     arrays = {
-        "images": np.zeros((n, 28, 28), np.float32),
+        "images": np.zeros((n, 28, 28), np.uint8),
         "latents": np.zeros((n, latent_dim)),
         "scores": np.asarray(scores, np.float64),
         "iterations": iterations.astype(np.int64),

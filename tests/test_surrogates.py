@@ -222,3 +222,12 @@ def test_bad_training_data_is_rejected() -> None:
         GPSurrogate().fit(np.array([[0.0], [np.nan]]), np.array([1.0, 2.0]))
     with pytest.raises(InputError, match="X \\(n, d\\)"):
         GPSurrogate().fit(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_written_out_rbf_kernel_equals_gpytorchs() -> None:
+    x, y = dataset(1200)
+    surrogate = GPSurrogate(exact_max=100, n_inducing=30, seed=0).fit(x, y)
+    assert surrogate.is_sparse
+    a = surrogate._scale_inputs(torch.as_tensor(x[:300]))
+    b = surrogate._predictor.anchors
+    assert torch.allclose(surrogate._kernel(a, b), surrogate.covar(a, b).to_dense(), atol=1e-12)

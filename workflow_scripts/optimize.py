@@ -13,5 +13,6 @@ optimise(
     snakemake.params.seed,  # noqa: F821
     out_dir=Path(snakemake.output.queries).parent,  # noqa: F821
     experiment=snakemake.wildcards.experiment,  # noqa: F821
+    predictor=snakemake.input.get("predictor") or None,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
 )

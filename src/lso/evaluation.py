@@ -10,6 +10,7 @@ data. Conditional generation uses the same classifier as its black box.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,22 +59,28 @@ def train_classifier(
     write_json(metrics_path, {"val_accuracy": accuracy, "n_train": n_train, "n_val": len(val)})
 
 
-def load_feature_network(path: PathLike | None, classifier: torch.nn.Module, device: torch.device):
-    """The features for Fréchet distances: a user's TorchScript network, or the classifier's."""
+def load_feature_network(
+    path: PathLike | None, default: Callable, device: torch.device, key: str = "validity"
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The features for Fréchet distances: a user's TorchScript network, or ``default``.
+
+    Grey images (n, H, W) reach the network as (n, 1, H, W); colour ones as they are.
+    ``key`` names the config section in errors.
+    """
     if path is None:
-        return classifier.features
+        return default
     if not Path(path).is_file():
-        raise InputError(f"validity.feature_network {path}: no such file")
+        raise InputError(f"{key}.feature_network {path}: no such file")
     try:
         network = torch.jit.load(str(path), map_location=device).eval()
     except RuntimeError as error:
         raise InputError(
-            f"validity.feature_network {path} is not a TorchScript file: {error}"
+            f"{key}.feature_network {path} is not a TorchScript file: {error}"
         ) from error
 
     def features(images: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return network(images.unsqueeze(1)).flatten(1)
+            return network(images if images.ndim == 4 else images.unsqueeze(1)).flatten(1)
 
     return features
 
@@ -91,7 +98,7 @@ def evaluate_run(
     """Validity of every queried image and the Fréchet distance of the queries to the data."""
     device = resolve_device(device_name)
     classifier = load_checkpoint(classifier_checkpoint, device)
-    features = load_feature_network(spec.feature_network, classifier, device)
+    features = load_feature_network(spec.feature_network, classifier.features, device)
     queried = torch.as_tensor(load_run_arrays(run_dir).images, device=device)
     training = torch.as_tensor(load_dataset(dataset_path)["train_images"], device=device)
     probabilities = classifier.predict_proba(queried).cpu().numpy()

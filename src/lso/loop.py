@@ -45,7 +45,7 @@ class LoopState:
 
     iteration: int
     queried_this_iteration: int
-    data_images: torch.Tensor  # uint8 (N, 28, 28), pixel * 255
+    data_images: torch.Tensor  # uint8 (N, *image_shape), pixel * 255
     data_scores: torch.Tensor  # float64 (N,)
     model_state: dict[str, torch.Tensor]
     rows: list[dict[str, float]] = field(default_factory=list)
@@ -60,6 +60,7 @@ class LoopState:
     rng: dict[str, Any] = field(default_factory=dict)
     optimizer_state: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[dict[str, float]] = field(default_factory=list)
+    constraint_state: dict[str, torch.Tensor] = field(default_factory=dict)  # gmm_fit warm start
 
 
 def predictive_log_likelihood(
@@ -270,7 +271,9 @@ class WeightedRetrainingRun:
             threshold=spec.threshold,
             n_components=spec.n_components,
             seed=round_seed % 2**31,
+            warm_start=self.state.constraint_state,
         )
+        self.state.constraint_state = constraint.fit_state if constraint is not None else {}
         constraint_seconds = time.perf_counter() - start
         n = min(
             self.settings.queries_per_round,
@@ -363,8 +366,8 @@ class WeightedRetrainingRun:
         grid = latent_grid(self.settings.snapshot.bounds, self.settings.snapshot.grid_len)
         with torch.no_grad():
             z = torch.as_tensor(grid, dtype=torch.float32, device=self.device)
-            probs = self.model.decode(z).cpu().numpy()
-        self.state.snapshots.append(_to_uint8(probs))
+            images = self.model.decode(z).cpu().numpy()
+        self.state.snapshots.append(_to_uint8(images))
         self.state.snapshot_iterations.append(t)
 
     def write_outputs(self, out_dir: Path, info: dict[str, Any]) -> None:
@@ -395,9 +398,9 @@ class WeightedRetrainingRun:
         d = self.model.latent_dim
         arrays = {
             "images": (
-                np.stack([i.numpy() for i in self.state.images]).astype(np.float32) / 255
+                torch.stack(self.state.images).numpy()
                 if self.state.images
-                else np.zeros((0, 28, 28), np.float32)
+                else np.zeros((0, *self.model.image_shape), np.uint8)
             ),
             "latents": np.asarray(self.state.latents, dtype=np.float64).reshape(-1, d),
             "scores": np.asarray([r["score"] for r in self.state.rows], dtype=np.float64),

@@ -10,10 +10,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from lso.data.mnist import load_dataset
+from lso.data.face_dataset import load_generative_data
 from lso.loop import WeightedRetrainingRun, state_path_for
-from lso.models import load_checkpoint
-from lso.objectives import get_objective
+from lso.models import LatentModel, load_checkpoint
+from lso.objectives import Objective, build_objective
 from lso.settings import RunSettings
 from lso.utils import InputError, PathLike, resolve_device
 
@@ -35,20 +35,24 @@ def optimise(
     *,
     out_dir: PathLike,
     experiment: str,
+    predictor: PathLike | None = None,
     device_name: str = "auto",
 ) -> None:
-    """Run one weighted-retraining optimisation (experiment x seed), resuming if it can."""
+    """Run one weighted-retraining optimisation (experiment x seed), resuming if it can.
+
+    ``predictor`` is the black-box predictor's checkpoint, for objectives that need one.
+    """
     device = resolve_device(device_name)
+    inputs = [checkpoint, dataset_path, *([predictor] if predictor else [])]
     fingerprint = hashlib.sha256(
-        json.dumps(
-            [repr(settings), seed, file_digest(checkpoint), file_digest(dataset_path)]
-        ).encode()
+        json.dumps([repr(settings), seed, *map(file_digest, inputs)]).encode()
     ).hexdigest()
+    objective = build_objective(settings.objective, predictor, device)
     run = WeightedRetrainingRun(
-        load_checkpoint(checkpoint, device),
-        load_dataset(dataset_path),
+        load_checkpoint(checkpoint, device, expected=LatentModel),
+        run_data(dataset_path, objective),
         settings,
-        get_objective(settings.objective),
+        objective,
         seed=seed,
         device=device,
         state_path=state_path_for(out_dir),
@@ -62,3 +66,17 @@ def optimise(
             "too strict for this model's latent space?"
         )
     run.write_outputs(Path(out_dir), {"experiment": experiment, "seed": seed})
+
+
+def run_data(dataset_path: PathLike, objective: Objective) -> dict:
+    """The images a run starts from, with their black-box scores.
+
+    Digit files store their thickness. Faces are scored here by the run's own black box, so
+    data and queries share one score scale (the thesis ranked integer labels for the data
+    against predictor expectations for the queries; the ranks used for weighting then mixed
+    two scales).
+    """
+    data = load_generative_data(dataset_path)
+    if "train_scores" not in data:
+        data["train_scores"] = objective(data["train_images"])
+    return data

@@ -29,7 +29,6 @@ from lso.weighting import rank_weights
 
 PALETTE = tuple(matplotlib.colormaps["tab10"].colors)
 IMAGE_CMAP = "gray_r"
-IMAGE_SIDE = 28
 DPI = 150
 PANEL_INCHES = 4.0
 TILE_INCHES = 0.9
@@ -118,7 +117,7 @@ def plot_best_images(
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (len(images),):
         raise ValueError(f"scores has shape {scores.shape}, expected ({len(images)},)")
-    chosen = _best_unique(images, scores, n)
+    chosen = best_unique(images, scores, n)
     nrows = math.ceil(len(chosen) / ncols) if chosen else 1
     fig = _new_figure((TILE_INCHES * ncols, (TILE_INCHES + 0.25) * nrows))
     _image_panels(fig, images[chosen], nrows, ncols, [f"{scores[i]:.3f}" for i in chosen])
@@ -273,8 +272,13 @@ def plot_image_grid(images: np.ndarray, nrows: int, ncols: int, title: str | Non
     return fig
 
 
-def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, n: int = 10) -> Figure:
-    """The first ``n`` originals (top row) above their reconstructions (bottom row)."""
+def plot_reconstructions(
+    originals: np.ndarray,
+    reconstructions: np.ndarray,
+    samples: np.ndarray | None = None,
+    n: int = 10,
+) -> Figure:
+    """The first ``n`` originals above their reconstructions, then rows of prior ``samples``."""
     originals = _check_images(originals, "originals")
     reconstructions = _check_images(reconstructions, "reconstructions")
     if originals.shape != reconstructions.shape:
@@ -282,10 +286,17 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, n: 
             f"originals {originals.shape} and reconstructions {reconstructions.shape} differ"
         )
     n = min(n, len(originals))
-    fig = _new_figure((TILE_INCHES * n, TILE_INCHES * 2 + 0.3))
-    _image_panels(fig, np.concatenate([originals[:n], reconstructions[:n]]), 2, n)
-    fig.axes[0].set_ylabel("original", fontsize="small")
-    fig.axes[n].set_ylabel("reconstruction", fontsize="small")
+    rows = [originals[:n], reconstructions[:n]]
+    labels = ["original", "reconstruction"]
+    if samples is not None:
+        samples = _check_images(samples, "samples")
+        for start in range(0, len(samples) - n + 1, n):
+            rows.append(samples[start : start + n])
+            labels.append("prior sample")
+    fig = _new_figure((TILE_INCHES * n, TILE_INCHES * len(rows) + 0.3))
+    _image_panels(fig, np.concatenate(rows), len(rows), n)
+    for row, label in enumerate(labels):
+        fig.axes[row * n].set_ylabel(label, fontsize="small")
     return fig
 
 
@@ -311,6 +322,24 @@ def plot_model_overview(
     ax = bottom.add_subplot()
     _show_manifold(ax, _as_unit(manifold_images), axis_values, axis_values)
     _style_axes(ax, "decoded manifold", "$z_1$", "$z_2$")
+    return fig
+
+
+def plot_side_by_side(
+    left: tuple[np.ndarray, list[str]],
+    right: tuple[np.ndarray, list[str]],
+    headings: tuple[str, str],
+    title: str | None = None,
+    ncols: int = 3,
+) -> Figure:
+    """Two titled grids of images side by side (e.g. training faces beside the best queries)."""
+    nrows = max(math.ceil(len(images) / ncols) for images, _ in (left, right)) or 1
+    fig = _new_figure((2 * TILE_INCHES * ncols + 0.5, (TILE_INCHES + 0.3) * nrows + 0.5))
+    panels = zip(fig.subfigures(1, 2), (left, right), headings, strict=True)
+    for panel, (images, titles), heading in panels:
+        _image_panels(panel, _check_images(images, heading), nrows, ncols, titles)
+        panel.suptitle(heading, fontsize="medium")
+    _set_title(fig, title)
     return fig
 
 
@@ -387,7 +416,8 @@ def _draw_seed_band(
         ax.fill_between(queries, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
 
 
-def _best_unique(images: np.ndarray, scores: np.ndarray, n: int) -> list[int]:
+def best_unique(images: np.ndarray, scores: np.ndarray, n: int) -> list[int]:
+    """Indices of the ``n`` best-scoring distinct images (the earliest of equal images)."""
     chosen: list[int] = []
     seen: set[bytes] = set()
     for index in np.argsort(-scores, kind="stable"):
@@ -407,10 +437,17 @@ def _image_panels(
     ncols: int,
     titles: list[str] | None = None,
 ) -> None:
-    """One axes per image, so a figure's axes count equals the images it shows."""
+    """One axes per image, so a figure's axes count equals the images it shows.
+
+    Grey images (N, H, W) are drawn dark on light, as digits are; colour images (N, 3, H, W)
+    as they are.
+    """
     for index, image in enumerate(_as_unit(images)):
         ax = fig.add_subplot(nrows, ncols, index + 1)
-        ax.imshow(image, cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0)
+        if image.ndim == 3:
+            ax.imshow(np.clip(image.transpose(1, 2, 0), 0.0, 1.0))
+        else:
+            ax.imshow(image, cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0)
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
@@ -419,8 +456,8 @@ def _image_panels(
 
 def _check_images(images: np.ndarray, name: str) -> np.ndarray:
     images = np.asarray(images)
-    if images.ndim != 3:
-        raise ValueError(f"{name} must have shape (N, H, W), got {images.shape}")
+    if images.ndim != 3 and not (images.ndim == 4 and images.shape[1] == 3):
+        raise ValueError(f"{name} must have shape (N, H, W) or (N, 3, H, W), got {images.shape}")
     return images
 
 
@@ -529,3 +566,72 @@ def _draw_log_columns(ax: Axes, log: pd.DataFrame, columns: list[str]) -> None:
         ax.set_yscale("log")
     if values:
         ax.legend(fontsize="small")
+
+
+def plot_reliability(
+    probabilities: dict[str, np.ndarray],
+    labels: np.ndarray,
+    n_bins: int = 15,
+    title: str | None = None,
+) -> Figure:
+    """Reliability diagrams of a classifier's softmax outputs (n, classes), one panel per entry.
+
+    Entries such as "before" and "after" temperature scaling show side by side what the
+    scaling fixed; the caller names each panel (with its ECE from torchmetrics, so the figure
+    and the metrics file quote one number). Bins are equal-width in the top-class confidence,
+    as the ECE's are.
+    """
+    labels = np.asarray(labels)
+    if not probabilities:
+        raise ValueError("probabilities is empty; expected at least one set of predictions")
+    fig = _new_figure((PANEL_INCHES * len(probabilities), PANEL_INCHES))
+    for index, (name, values) in enumerate(probabilities.items()):
+        confidence, correct = _confidence_and_correct(np.asarray(values), labels, name)
+        ax = fig.add_subplot(1, len(probabilities), index + 1)
+        _draw_reliability(ax, confidence, correct, n_bins)
+        _style_axes(ax, name, "confidence", "accuracy")
+    _set_title(fig, title)
+    return fig
+
+
+def _draw_reliability(ax: Axes, confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> None:
+    """Each bin's accuracy as a bar, its mean confidence as an outline, and the diagonal.
+
+    Bars below the diagonal (accuracy short of the outline) are over-confident bins.
+    """
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, n_bins - 1)
+    count = np.bincount(index, minlength=n_bins)
+    filled = count > 0
+    mean_confidence = np.bincount(index, confidence, n_bins)[filled] / count[filled]
+    accuracy = np.bincount(index, correct.astype(np.float64), n_bins)[filled] / count[filled]
+    left, width = edges[:-1][filled], 1.0 / n_bins
+    ax.bar(
+        left, accuracy, width, align="edge", color=PALETTE[0], edgecolor="white", label="accuracy"
+    )
+    ax.bar(
+        left,
+        mean_confidence,
+        width,
+        align="edge",
+        fill=False,
+        edgecolor=PALETTE[3],
+        label="mean confidence",
+    )
+    ax.plot([0, 1], [0, 1], color="0.3", linestyle="--", linewidth=1, label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.legend(fontsize="small", loc="upper left")
+
+
+def _confidence_and_correct(
+    probabilities: np.ndarray, labels: np.ndarray, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-class probability and whether the top class is the label."""
+    if probabilities.ndim != 2 or labels.shape != (len(probabilities),) or not len(labels):
+        raise ValueError(
+            f"{name}: need probabilities (n, classes) and labels (n,), got "
+            f"{probabilities.shape} and {labels.shape}"
+        )
+    return probabilities.max(axis=1), probabilities.argmax(axis=1) == labels

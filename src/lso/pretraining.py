@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lso import plots
-from lso.data.mnist import load_dataset
+from lso.data.face_dataset import load_generative_data
 from lso.models import build_model
 from lso.optimizers.grid import latent_grid
 from lso.settings import ModelSettings
@@ -27,7 +27,7 @@ def pretrain(
     """Train a model from scratch on the prepared data; write checkpoint, loss log, figure."""
     device = resolve_device(device_name)
     seed_everything(spec.seed)
-    data = load_dataset(dataset_path)
+    data = load_generative_data(dataset_path)
     model = build_model(spec.type, {"latent_dim": spec.latent_dim, **spec.hparams})
     model.to(device)
     train = torch.as_tensor(data["train_images"], device=device)
@@ -53,12 +53,16 @@ def pretrain(
 
 @torch.no_grad()
 def _model_figure(model: Any, val: torch.Tensor, device: torch.device) -> Any:
-    """Reconstructions of validation digits, and for 2-D latents the decoded manifold."""
+    """Reconstructions of validation images; for 2-D latents the decoded manifold, otherwise
+    decodings of prior samples z ~ N(0, I) (what the optimiser's candidates look like)."""
     originals = val[:10]
     means, _ = model.encode(originals)
     reconstructions = model.decode(means).cpu().numpy()
     if model.latent_dim != 2:
-        return plots.plot_reconstructions(originals.cpu().numpy(), reconstructions)
+        generator = torch.Generator().manual_seed(0)
+        z = torch.randn(20, model.latent_dim, generator=generator).to(device)
+        samples = model.decode(z).cpu().numpy()
+        return plots.plot_reconstructions(originals.cpu().numpy(), reconstructions, samples)
     grid = latent_grid(4.0, 20)
     decoded = model.decode(torch.as_tensor(grid, dtype=torch.float32, device=device))
     return plots.plot_model_overview(

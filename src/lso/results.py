@@ -22,8 +22,6 @@ import pandas as pd
 from lso.runfiles import ARRAY_KEYS, QUERY_COLUMNS, RUN_INFO_KEYS, SNAPSHOT_KEYS
 from lso.utils import InputError
 
-IMAGE_SIDE = 28
-
 
 @dataclass(frozen=True)
 class LatentSnapshots:
@@ -88,12 +86,17 @@ def load_run_arrays(run_dir: str | os.PathLike) -> RunArrays:
         data = {key: npz[key] for key in npz.files}
     _require_keys(path, data, ARRAY_KEYS)
     n = len(data["scores"])
-    _check_shape(path, "images", data["images"], (n, IMAGE_SIDE, IMAGE_SIDE))
+    images = data["images"]
+    if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) != n:
+        raise InputError(
+            f"{path}: 'images' must be uint8 (n, H, W) or (n, C, H, W) with n = {n} queries, "
+            f"got {images.dtype} {images.shape}"
+        )
     _check_shape(path, "latents", data["latents"], (n, None))
     _check_shape(path, "scores", data["scores"], (n,))
     _check_shape(path, "iterations", data["iterations"], (n,))
     return RunArrays(
-        images=data["images"],
+        images=images.astype(np.float32) / 255.0,
         latents=data["latents"],
         scores=data["scores"],
         iterations=data["iterations"],
@@ -136,7 +139,16 @@ def top_k_column(k: int) -> str:
 
 # Written beside a run by the classifier's judgement (lso.condgen.steps.evaluate_run).
 EVALUATION_FILE = "evaluation.json"
-JUDGED_COLUMNS = ("validity", "frechet_distance")
+# What evaluation.json may add to a run's summary row: the digit classifier's validity, or the
+# faces judge's view of the best queries; the Fréchet distance for both.
+JUDGED_COLUMNS = (
+    "validity",
+    "frechet_distance",
+    "judge_of_best",
+    "judge_top_mean",
+    "objective_top_mean",
+    "above_training_max",
+)
 
 
 def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.DataFrame:
@@ -199,7 +211,7 @@ def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
     evaluation = run.run_dir / EVALUATION_FILE
     if evaluation.is_file():
         judged = json.loads(evaluation.read_text())
-        row.update({column: float(judged[column]) for column in JUDGED_COLUMNS})
+        row.update({c: float(judged[c]) for c in JUDGED_COLUMNS if c in judged})
     return row
 
 
@@ -265,6 +277,6 @@ def _snapshots_from(path: Path, data: dict[str, np.ndarray]) -> LatentSnapshots 
     grid, images = data["snapshot_grid"], data["snapshot_images"]
     n_points, n_snapshots = len(grid), len(data["snapshot_iterations"])
     _check_shape(path, "snapshot_grid", grid, (n_points, 2))
-    _check_shape(path, "snapshot_images", images, (n_snapshots, n_points, IMAGE_SIDE, IMAGE_SIDE))
+    _check_shape(path, "snapshot_images", images, (n_snapshots, n_points, None, None))
     _check_shape(path, "snapshot_iterations", data["snapshot_iterations"], (n_snapshots,))
     return LatentSnapshots(grid=grid, images=images, iterations=data["snapshot_iterations"])

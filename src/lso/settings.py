@@ -42,20 +42,59 @@ OPTIMIZERS = {
     "local": ("lso.optimizers.bayesopt", "MultiStartOptimizer"),
     "sampling": ("lso.optimizers.bayesopt", "SamplingOptimizer"),
 }
+# Objective -> (module, attribute): a function of images, or a class built from the predictor
+# checkpoint with ``load(path, device)``. Imported only when chosen, and a code input of
+# exactly the runs that use it.
+OBJECTIVES = {
+    "thickness": ("lso.data.mnist", "thickness"),
+    "expected_level": ("lso.predictor", "SmileObjective"),
+}
+# Model type -> (module, class), as configs and checkpoints name them. Like the optimisers,
+# a model's module is imported only when it is used and is a code input of exactly the jobs
+# that use it: editing the faces VAE does not retrain the digit models.
+MODELS = {
+    "vae": ("lso.models.mnist", "BinaryVAE"),
+    "rae": ("lso.models.mnist", "BinaryRAE"),
+    "face_vae": ("lso.models.faces", "FaceVAE"),
+    "joint_vae": ("lso.models.joint_vae", "JointVAE"),
+    "classifier": ("lso.models.classifier", "MnistClassifier"),
+    "resnet_classifier": ("lso.models.resnet", "ResNetClassifier"),
+}
 # Models the pipeline trains itself (results/models/<name>/), beside the configured ones.
 RESERVED_MODEL_NAMES = ("classifier", *(f"joint_{predictor}" for predictor in PREDICTORS))
 
 
-class DatasetSettings(NamedTuple):
-    """One prepared data set: where the digits come from and how they are split."""
+DIGIT_SOURCES = ("embedded", "idx", "npz")
+FACE_SOURCES = ("generated", "celeba_dialog", "celeba")
+# Model type -> the data family it is trained on.
+MODEL_FAMILIES = {"vae": "digits", "rae": "digits", "face_vae": "faces"}
+# Objective -> the data family whose images it scores.
+OBJECTIVE_FAMILIES = {"thickness": "digits", "expected_level": "faces"}
 
-    source: str  # embedded | idx | npz
+
+class DatasetSettings(NamedTuple):
+    """One prepared data set: digits or faces, where they come from and how they are split.
+
+    Fields of the other family are None.
+    """
+
+    source: str  # embedded | idx | npz (digits); generated | celeba_dialog | celeba (faces)
     path: str | None
     digit: int | None  # None keeps every digit with its label
     binarize_threshold: float | None
     val_fraction: float
-    holdout_top_fraction: float
+    holdout_top_fraction: float | None
     seed: int
+    image_dir: str | None
+    attribute: str | None
+    max_level: int | None
+    n_images: int | None
+    workers: int | None
+
+    @property
+    def family(self) -> str:
+        """``digits`` or ``faces``."""
+        return "digits" if self.source in DIGIT_SOURCES else "faces"
 
 
 class ModelSettings(NamedTuple):
@@ -213,6 +252,30 @@ class ValiditySettings(NamedTuple):
     feature_network: str | None
 
 
+class PredictorSettings(NamedTuple):
+    """Training of the faces attribute predictor (the black box) and of its independent judge.
+
+    Both share these settings; the judge learns from the other half of the labelled faces
+    with ``seed + 1``.
+    """
+
+    dataset: str
+    widths: tuple[int, ...]  # ResNet stage widths; (64, 128, 256, 512) is ResNet-18's
+    blocks: tuple[int, ...]  # residual blocks per stage
+    input_size: int  # faces are upscaled (bicubic) to this side; the thesis: 128
+    epochs: float
+    batch_size: int
+    lr: float
+    seed: int
+
+
+class FaceEvaluationSettings(NamedTuple):
+    """How the faces runs' queries are judged: the judge's view and the Fréchet distance."""
+
+    n_best: int
+    feature_network: str | None
+
+
 class JointTrainingSettings(NamedTuple):
     """Training of the VAEs with a predictor head (conditional generation)."""
 
@@ -259,6 +322,8 @@ class PipelineSettings:
     classifier: ClassifierSettings | None
     validity: ValiditySettings
     condgen: CondgenSettings | None
+    predictor: PredictorSettings | None
+    face_evaluation: FaceEvaluationSettings
 
     @property
     def uses_gpu(self) -> bool:
@@ -360,6 +425,10 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
         ),
         validity=ValiditySettings(**_filled(ValiditySettings, spec["validity"])),
         condgen=_condgen(spec["condgen"]) if "condgen" in spec else None,
+        predictor=_predictor(spec["predictor"]) if "predictor" in spec else None,
+        face_evaluation=FaceEvaluationSettings(
+            **_filled(FaceEvaluationSettings, spec["face_evaluation"])
+        ),
     )
     _check(settings)
     return settings
@@ -367,6 +436,13 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
 
 def _dataset(spec: dict[str, Any]) -> DatasetSettings:
     return DatasetSettings(**_filled(DatasetSettings, spec))
+
+
+def _predictor(spec: dict[str, Any]) -> PredictorSettings:
+    fields = _filled(PredictorSettings, spec)
+    return PredictorSettings(
+        **{**fields, "widths": tuple(spec["widths"]), "blocks": tuple(spec["blocks"])}
+    )
 
 
 def _model(spec: dict[str, Any]) -> ModelSettings:
@@ -501,6 +577,7 @@ def _check(settings: PipelineSettings) -> None:
     _check_judging(settings)
     for name, experiment in settings.experiments.items():
         _check_experiment(name, experiment, settings.models[experiment.model])
+        _check_objective(name, experiment, settings)
     for name, comparison in settings.comparisons.items():
         unknown = [e for e in comparison.experiments if e not in settings.experiments]
         if unknown:
@@ -512,7 +589,13 @@ def _check_models(settings: PipelineSettings) -> None:
     for name, model in settings.models.items():
         if model.dataset not in settings.datasets:
             raise InputError(f"models.{name}.dataset {model.dataset!r} is not a key of datasets")
-        if settings.datasets[model.dataset].digit is None:
+        dataset = settings.datasets[model.dataset]
+        if dataset.family != MODEL_FAMILIES[model.type]:
+            raise InputError(
+                f"models.{name}: a {model.type!r} model trains on {MODEL_FAMILIES[model.type]}, "
+                f"but data set {model.dataset!r} holds {dataset.family}"
+            )
+        if dataset.family == "digits" and dataset.digit is None:
             raise InputError(
                 f"models.{name}.dataset {model.dataset!r} keeps all digits (digit: null); "
                 "thickness models need one digit"
@@ -529,9 +612,19 @@ def _check_judging(settings: PipelineSettings) -> None:
         dataset = settings.datasets.get(spec.dataset)
         if dataset is None:
             raise InputError(f"{section}.dataset {spec.dataset!r} is not a key of datasets")
-        if dataset.digit is not None:
+        if dataset.family != "digits" or dataset.digit is not None:
             raise InputError(
                 f"{section}.dataset {spec.dataset!r} must keep all digits (digit: null)"
+            )
+    predictor = settings.predictor
+    if predictor is not None:
+        dataset = settings.datasets.get(predictor.dataset)
+        if dataset is None or dataset.family != "faces":
+            raise InputError(f"predictor.dataset {predictor.dataset!r} is not a faces data set")
+        if len(predictor.widths) != len(predictor.blocks):
+            raise InputError(
+                f"predictor.blocks needs one entry per width ({len(predictor.widths)}), "
+                f"got {len(predictor.blocks)}"
             )
     if settings.condgen is not None and settings.classifier is None:
         raise InputError("condgen needs a classifier section: the classifier is its black box")
@@ -543,6 +636,30 @@ def _check_judging(settings: PipelineSettings) -> None:
             f"condgen.plot_target {settings.condgen.plot_target} is not one of condgen.targets "
             f"{list(settings.condgen.targets)}"
         )
+
+
+def _check_objective(name: str, experiment: ExperimentSettings, settings: PipelineSettings) -> None:
+    """The objective must score the images the experiment's model makes."""
+    model = settings.models[experiment.model]
+    objective = experiment.run.objective
+    family = MODEL_FAMILIES[model.type]
+    if OBJECTIVE_FAMILIES[objective] != family:
+        raise InputError(
+            f"experiments.{name}.objective {objective!r} scores {OBJECTIVE_FAMILIES[objective]}; "
+            f"model {experiment.model!r} makes {family} (use "
+            f"{[o for o, f in OBJECTIVE_FAMILIES.items() if f == family]})"
+        )
+    if objective == "expected_level":
+        if settings.predictor is None:
+            raise InputError(
+                f"experiments.{name}.objective 'expected_level' needs the predictor section"
+            )
+        if settings.predictor.dataset != model.dataset:
+            raise InputError(
+                f"experiments.{name}: the predictor learns from {settings.predictor.dataset!r} "
+                f"but model {experiment.model!r} from {model.dataset!r}; one score scale needs "
+                "one data set"
+            )
 
 
 def _check_experiment(name: str, experiment: ExperimentSettings, model: ModelSettings) -> None:
@@ -559,7 +676,12 @@ def _check_experiment(name: str, experiment: ExperimentSettings, model: ModelSet
             f"{key}.optimizer.batch_size must be set when retrain_every is .inf: a "
             f"{optimizer.type!r} optimiser should not propose the whole budget from one fit"
         )
-    if run.constraint.type == "gmm_full" and model.type != "vae":
+    if optimizer.candidate_distribution == "constraint" and run.constraint.type == "none":
+        raise InputError(
+            f"{key}.optimizer.candidate_distribution 'constraint' draws candidates from the "
+            "constraint's mixture; set constraint.type to gmm_fit or gmm_full"
+        )
+    if run.constraint.type == "gmm_full" and model.type not in ("vae", "face_vae"):
         raise InputError(
             f"{key}.constraint.type 'gmm_full' needs an encoder variance (a vae); "
             f"{experiment.model} is a {model.type}"
@@ -567,11 +689,20 @@ def _check_experiment(name: str, experiment: ExperimentSettings, model: ModelSet
 
 
 def _check_data_files(settings: PipelineSettings) -> None:
+    """Data a user brings must be where the config says, before any job starts."""
     for name, dataset in settings.datasets.items():
-        if dataset.source == "embedded":
+        if dataset.source in ("embedded", "generated"):
             continue
+        what = "the MNIST files" if dataset.family == "digits" else "the label files"
         if not dataset.path or not os.path.exists(dataset.path):
             raise InputError(
                 f"datasets.{name}.path {dataset.path!r}: no such file or directory (source "
-                f"{dataset.source!r} needs the MNIST files there; see data/raw/README.md)"
+                f"{dataset.source!r} needs {what} there; see data/raw/README.md)"
+            )
+        if dataset.family == "faces" and not (
+            dataset.image_dir and os.path.isdir(dataset.image_dir)
+        ):
+            raise InputError(
+                f"datasets.{name}.image_dir {dataset.image_dir!r}: no such directory (source "
+                f"{dataset.source!r} needs the aligned images, img_align_celeba/*.jpg)"
             )

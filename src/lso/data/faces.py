@@ -8,8 +8,16 @@ open smile). It exercises the whole method offline; it is not CelebA, and number
 it say nothing about real faces.
 
 Every face is a deterministic function of ``(seed, index)``: drawing faces 100–199 gives the
-same images whether or not faces 0–99 were drawn first. Faces are drawn at 4× resolution with
-Pillow and downsampled (Lanczos), so edges are anti-aliased like photographs, not pixel art.
+same images whether or not faces 0–99 were drawn first.
+
+The drawn smile is continuous: a face labelled level c is drawn with an intensity uniform in
+[c - 0.5, c + 0.5), as an annotator rounds what she sees. Faces near a boundary are therefore
+genuinely ambiguous, so a predictor cannot be 100 % right and temperature scaling has
+something to calibrate (with one drawing per level, a small ResNet separated the levels
+perfectly and its "expected level" collapsed to integer steps). Labels stay 0–5.
+
+Faces are drawn at 4× resolution with Pillow and downsampled (Lanczos), so edges are
+anti-aliased like photographs, not pixel art.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ HAIR = np.array([[20, 20, 20], [80, 50, 20], [150, 100, 50], [220, 190, 120], [1
 class FaceTraits(NamedTuple):
     """What one drawn face looks like; ``smile`` and the attribute levels are its labels."""
 
-    smile: int  # 0..5
+    smile: int  # 0..5, the label
+    smile_intensity: float  # what is drawn: uniform in [smile - 0.5, smile + 0.5)
     bangs: int  # 0 or 5 (none / full fringe)
     glasses: bool
     beard: bool
@@ -58,8 +67,10 @@ def random_traits(rng: np.random.Generator, smile: int | None = None) -> FaceTra
     if young <= 1:  # older faces go grey
         hair = 0.4 * hair + 0.6 * np.array([190.0, 190.0, 190.0])
     skin = SKIN[rng.integers(len(SKIN))] + rng.normal(0, 6, 3)
+    level = int(rng.integers(0, LEVELS)) if smile is None else int(smile)
     return FaceTraits(
-        smile=int(rng.integers(0, LEVELS)) if smile is None else int(smile),
+        smile=level,
+        smile_intensity=level + float(rng.uniform(-0.5, 0.5)),
         bangs=5 if rng.random() < 0.3 else 0,
         glasses=bool(rng.random() < 0.25),
         beard=bool(rng.random() < 0.2),
@@ -116,7 +127,7 @@ def draw_face(traits: FaceTraits) -> np.ndarray:
     if traits.beard:
         draw.chord((face[0], cy - 0.05 * side, face[2], face[3]), 20, 160, fill=traits.hair)
     _draw_eyes(draw, traits, cx, cy, half_w, half_h)
-    _draw_mouth(draw, traits.smile, cx, cy + 0.55 * half_h, half_w)
+    _draw_mouth(draw, traits.smile_intensity, cx, cy + 0.55 * half_h, half_w)
     if traits.young <= 1:
         for k in (0, 1):
             y = cy - half_h * (0.55 + 0.1 * k)
@@ -145,11 +156,11 @@ def _draw_eyes(
         draw.line((cx - bridge, eye_y, cx + bridge, eye_y), fill=(20, 20, 20), width=2 * SCALE)
 
 
-def _draw_mouth(draw, smile: int, cx: float, cy: float, half_w: float) -> None:
-    """The graded smile: corners rise and the mouth widens and opens with the level.
+def _draw_mouth(draw, smile: float, cx: float, cy: float, half_w: float) -> None:
+    """The graded smile: corners rise and the mouth widens and opens with the intensity.
 
-    Level 0 curves down (a frown), 1 is flat, 2–5 curve up ever more; from level 3 the lips
-    part and teeth show, most at 5.
+    Intensity 0 curves down (a frown), 1 is flat, above it the mouth curves up ever more;
+    above 2 the lips part and teeth show, most at 5.5.
     """
     width = half_w * (0.55 + 0.07 * smile)
     curve = half_w * 0.08 * (smile - 1)  # > 0: corners above the centre

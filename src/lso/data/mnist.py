@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import gzip
 import math
-import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from lso.utils import InputError, PathLike, atomic_path
+from lso.data.npz import read_npz, save_npz
+from lso.utils import InputError, PathLike
 
 IMAGE_SHAPE = (28, 28)
 SOURCES = ("embedded", "idx", "npz")
@@ -116,24 +116,12 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read keras' ``mnist.npz`` and concatenate its train and test splits."""
     if not path.is_file():
         raise InputError(f"{path}: missing MNIST .npz file")
-    arrays = _read_npz(path)
+    arrays = read_npz(path)
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
         raise InputError(f"{path}: missing keys {missing}; expected {list(NPZ_KEYS)}")
     parts = [_checked(arrays[x], arrays[y], f"{path} ({x}, {y})") for x, y in NPZ_SPLITS]
     return _concatenate(parts)
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Load every array of an ``.npz`` archive, turning unreadable files into InputError."""
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single .npy array")
-        with loaded:
-            return {key: loaded[key] for key in loaded.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise InputError(f"{path}: not a readable .npz archive ({err})") from err
 
 
 def _checked(images: np.ndarray, labels: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -256,18 +244,12 @@ def _fraction_count(fraction: float, n: int) -> int:
 def save_dataset(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write a prepared data set atomically, so a killed job never leaves a partial file."""
     _check_dataset(arrays, str(path))
-    _save_arrays(path, arrays, DATASET_KEYS)
+    save_npz(path, arrays, DATASET_KEYS)
 
 
 def load_dataset(path: PathLike) -> dict[str, np.ndarray]:
     """Read a data set written by :func:`save_dataset`, rejecting anything else by name."""
     return _load_arrays(path, DATASET_KEYS, _check_dataset, "prepared data set")
-
-
-def _save_arrays(path: PathLike, arrays: dict[str, np.ndarray], keys: tuple[str, ...]) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        # Writing to a handle stops numpy appending ".npz" to a temporary name without it.
-        np.savez_compressed(handle, **{key: arrays[key] for key in keys})
 
 
 def _load_arrays(
@@ -280,7 +262,7 @@ def _load_arrays(
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{file}: missing {what}")
-    arrays = _read_npz(file)
+    arrays = read_npz(file)
     check(arrays, str(file))
     return {key: arrays[key] for key in keys}
 
@@ -346,7 +328,7 @@ def prepare_all_digits(
 def save_labelled_dataset(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write the output of :func:`prepare_all_digits` atomically."""
     _check_labelled(arrays, str(path))
-    _save_arrays(path, arrays, LABELLED_KEYS)
+    save_npz(path, arrays, LABELLED_KEYS)
 
 
 def load_labelled_dataset(path: PathLike) -> dict[str, np.ndarray]:

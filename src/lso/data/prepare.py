@@ -1,9 +1,21 @@
-"""The prepare_data step: raw MNIST -> one prepared data set file (NumPy only)."""
+"""The prepare_data step: raw digits or faces -> one prepared data set file (no torch)."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+import numpy as np
+
+from lso.data.celeba import (
+    LabelledImages,
+    load_faces,
+    read_celeba_attributes,
+    read_dialog_labels,
+    read_partition,
+)
+from lso.data.face_dataset import assign_splits, save_face_dataset
+from lso.data.faces import ATTRIBUTES, draw_faces
 from lso.data.mnist import (
     load_mnist,
     prepare_all_digits,
@@ -18,11 +30,15 @@ logger = logging.getLogger(__name__)
 
 
 def prepare_data(spec: DatasetSettings, output: PathLike) -> None:
-    """Read the raw MNIST source named in ``spec`` and write the prepared data set.
+    """Read the raw source named in ``spec`` and write the prepared data set.
 
-    ``digit: null`` keeps every digit with its label (for the classifier and conditional
-    generation); otherwise one digit with its thickness.
+    Faces go to :func:`prepare_faces`. For digits, ``digit: null`` keeps every digit with its
+    label (for the classifier and conditional generation); otherwise one digit with its
+    thickness.
     """
+    if spec.family == "faces":
+        prepare_faces(spec, output)
+        return
     images, labels = load_mnist(spec.source, spec.path)
     if spec.digit is None:
         arrays = prepare_all_digits(
@@ -56,3 +72,66 @@ def prepare_data(spec: DatasetSettings, output: PathLike) -> None:
         float(arrays["train_scores"].max()),
     )
     save_dataset(output, arrays)
+
+
+def prepare_faces(spec: DatasetSettings, output: PathLike) -> None:
+    """Labelled 64x64 faces (generated, or read and cropped from CelebA) -> one faces file."""
+    images, levels, val = _face_source(spec)
+    half, random_val = assign_splits(levels, spec.val_fraction, spec.seed)
+    arrays = {
+        "images": images,
+        "levels": levels,
+        "half": half,
+        "val": random_val if val is None else val,
+        "max_level": np.int64(spec.max_level),
+    }
+    save_face_dataset(output, arrays)
+    counts = np.bincount(levels, minlength=int(levels.max()) + 1)
+    logger.info(
+        "prepared %d faces (%s levels %s); %d at %s <= %d train the generative model",
+        len(levels),
+        spec.attribute,
+        counts.tolist(),
+        int((levels <= spec.max_level).sum()),
+        spec.attribute,
+        spec.max_level,
+    )
+
+
+def _face_source(spec: DatasetSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Images, attribute levels, and CelebA's own validation flags where the files give them."""
+    column = ATTRIBUTES.index(spec.attribute)
+    if spec.source == "generated":
+        images, labels = draw_faces(spec.n_images, spec.seed)
+        return images, labels[:, column], None
+    root = Path(spec.path)
+    partition_file = root / "list_eval_partition.txt"
+    if spec.source == "celeba":
+        labelled = read_celeba_attributes(root / "list_attr_celeba.txt")
+        levels = (labelled.labels[:, labelled.attributes.index(spec.attribute)] > 0).astype(int)
+    else:
+        labelled = _dialog_labels(root)
+        levels = labelled.labels[:, column]
+    keep = slice(None) if spec.n_images is None else slice(0, spec.n_images)
+    filenames = labelled.filenames[keep]
+    images = load_faces(spec.image_dir, filenames, workers=spec.workers)
+    val = None
+    if partition_file.is_file():
+        partition = read_partition(partition_file)
+        val = np.array([partition.get(name, 0) != 0 for name in filenames])
+    return images, np.asarray(levels[keep], np.int64), val
+
+
+def _dialog_labels(root: Path) -> LabelledImages:
+    """CelebA-Dialog's labels: combined_annotation.txt, or the train and val lists joined."""
+    combined = root / "combined_annotation.txt"
+    if combined.is_file():
+        return read_dialog_labels(combined)
+    parts = [
+        read_dialog_labels(root / name) for name in ("train_attr_list.txt", "val_attr_list.txt")
+    ]
+    return LabelledImages(
+        [name for part in parts for name in part.filenames],
+        parts[0].attributes,
+        np.concatenate([part.labels for part in parts]),
+    )

@@ -2,6 +2,6 @@
 
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
-from lso.models.registry import MODEL_CLASSES, build_model
+from lso.models.registry import build_model, model_class
 
-__all__ = ["MODEL_CLASSES", "LatentModel", "build_model", "load_checkpoint", "save_checkpoint"]
+__all__ = ["LatentModel", "build_model", "load_checkpoint", "model_class", "save_checkpoint"]

@@ -1,9 +1,19 @@
 """The interface every generative model of the library offers.
 
-The optimisation loop only needs four things from a model: ``encode`` (to place data in the
-latent space), ``decode`` (to turn latent points into images), ``loss`` (to retrain it) and the
-hooks of its training schedule. Keeping that surface small is what lets a VAE, an RAE and later
-models share one loop.
+What the optimisation loop may ask of a generative model, and nothing more:
+
+- ``decode(z)``: the image a latent point stands for, in [0, 1], of shape ``image_shape``;
+- ``query_images(z)``: the image that is actually scored and appended to the data (binary
+  models round their pixel probabilities; continuous ones quantise to 8 bits, the precision at
+  which runs store images, so a resumed run scores exactly what it stored);
+- ``encode(x)``: only for models with an encoder (``has_encoder``); a GAN has none, and the
+  constraints that need codes (``gmm_full``, ``gmm_fit``) refuse such a model by name;
+- ``loss(x)`` and the schedule hooks: for retraining on weighted data;
+- ``latent_kind``: ``"continuous"`` (Gaussian-like codes the BO optimisers search) or, for
+  models such as a VQ-VAE, ``"discrete"``.
+
+Keeping that surface small is what lets a VAE, an RAE, a faces VAE and later models share one
+loop.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ class TrainableModule(nn.Module):
     """
 
     kind: str = ""
+    channels_last: bool = True  # whether build_model lays the convolutions out channels-last
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
@@ -59,24 +70,47 @@ class TrainableModule(nn.Module):
 
 
 class LatentModel(TrainableModule, ABC):
-    """A generative model with a continuous latent space of size ``latent_dim``."""
+    """A generative model with a latent space of size ``latent_dim`` (see the module doc)."""
+
+    image_shape: tuple[int, ...] = ()
+    binary: bool = False
+    has_encoder: bool = True
+    latent_kind: str = "continuous"
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__(**hparams)
         self.latent_dim = int(hparams["latent_dim"])
 
-    @abstractmethod
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return the latent mean and log-variance (``None`` for deterministic encoders)."""
+        raise NotImplementedError(f"model type {self.kind!r} has no encoder")
 
     @abstractmethod
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Map latent points to per-pixel Bernoulli logits of shape (n, 1, 28, 28)."""
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images (n, *image_shape) in [0, 1]: pixel probabilities or the mean image."""
 
     @abstractmethod
     def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Training loss terms for a batch; the key ``loss`` is what gets minimised."""
 
+    @torch.no_grad()
+    def query_images(self, z: torch.Tensor) -> torch.Tensor:
+        """The images queried at ``z``: rounded for binary models, 8-bit levels otherwise."""
+        images = self.decode(z)
+        if self.binary:
+            return (images > 0.5).float()
+        return torch.round(images.clamp(0.0, 1.0) * 255.0) / 255.0
+
+
+class BernoulliImageModel(LatentModel):
+    """A model of binary images whose decoder gives per-pixel Bernoulli logits (n, 1, H, W)."""
+
+    binary = True
+
+    @abstractmethod
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Per-pixel Bernoulli logits of shape (n, 1, H, W)."""
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities (n, 28, 28): the deterministic decode used for querying."""
+        """Pixel probabilities (n, H, W)."""
         return torch.sigmoid(self.decode_logits(z)).squeeze(1)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lso.models.base import LatentModel
+from lso.models.base import BernoulliImageModel
 from lso.models.mnist import _decoder, _encoder_trunk, elbo_terms, gaussian_encode
 from lso.settings import PREDICTORS
 from lso.utils import InputError
@@ -24,7 +24,7 @@ from lso.utils import InputError
 N_CLASSES = 10
 
 
-class JointVAE(LatentModel):
+class JointVAE(BernoulliImageModel):
     """VAE (Bernoulli likelihood, N(0, I) prior) plus a dense predictor on the latent mean.
 
     ``predictor`` is ``"off"`` (a plain VAE), ``"classifier"`` (10 softmax logits,
@@ -35,6 +35,7 @@ class JointVAE(LatentModel):
     """
 
     kind = "joint_vae"
+    image_shape = (28, 28)
 
     def __init__(
         self,

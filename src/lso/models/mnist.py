@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lso.models.base import LatentModel
+from lso.models.base import BernoulliImageModel, LatentModel
 
 
 def _encoder_trunk() -> nn.Sequential:
@@ -74,7 +74,7 @@ def elbo_terms(
     return mean, recon, kl
 
 
-class BinaryVAE(LatentModel):
+class BinaryVAE(BernoulliImageModel):
     """VAE with a Gaussian posterior, N(0, I) prior and an annealed KL weight beta.
 
     beta starts at ``beta_start``; after ``beta_warmup_steps`` optimiser steps it is multiplied
@@ -83,6 +83,7 @@ class BinaryVAE(LatentModel):
     """
 
     kind = "vae"
+    image_shape = (28, 28)
 
     def __init__(
         self,
@@ -128,7 +129,7 @@ class BinaryVAE(LatentModel):
         self.beta.fill_(self.hparams["beta_final"])
 
 
-class BinaryRAE(LatentModel):
+class BinaryRAE(BernoulliImageModel):
     """Regularised autoencoder (Ghosh et al. 2020): deterministic codes, no prior.
 
     Loss = Bernoulli NLL + ``latent_weight`` * mean ||z||^2 + ``decoder_weight`` * sum of
@@ -137,6 +138,7 @@ class BinaryRAE(LatentModel):
     """
 
     kind = "rae"
+    image_shape = (28, 28)
 
     def __init__(
         self,

@@ -49,10 +49,17 @@ class ResNetClassifier(TrainableModule):
     """Images (n, 3, H, W) in [0, 1] -> logits (n, n_classes).
 
     Inputs are resized (bicubic) to ``input_size`` and normalised with ImageNet's statistics
-    inside the model, so callers pass the images as the generative models decode them.
+    inside the model, so callers pass the images as the generative models decode them. The
+    ``temperature`` buffer (1 until :func:`lso.predictor.train_predictor` fits it) travels in
+    the checkpoint, so whoever loads the predictor gets its calibrated probabilities; the logits
+    themselves stay unscaled, as training needs them.
     """
 
     kind = "resnet_classifier"
+    # torch 2.13's CPU backward of a channels-last strided 1x1 convolution from <= 8 channels
+    # at 64x64 writes out of bounds (a segfault or "free(): invalid next size"); the small
+    # predictors of the tests and .test config hit exactly that shape, so keep NCHW.
+    channels_last = False
 
     def __init__(
         self,
@@ -81,6 +88,7 @@ class ResNetClassifier(TrainableModule):
         self.head = nn.Linear(channels, n_classes)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.register_buffer("temperature", torch.ones(()))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Globally pooled activations of the last stage (n, widths[-1])."""

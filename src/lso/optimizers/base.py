@@ -8,6 +8,7 @@ through ``state_dict``/``load_state_dict`` so that a resumed run continues ident
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -27,17 +28,17 @@ class SearchContext:
     constraint: DensityConstraint | None
     known: set[bytes]
     device: torch.device
-    data_images: torch.Tensor  # (N, 28, 28) float on ``device``, the current training data
+    data_images: torch.Tensor  # (N, *image_shape) float on ``device``, the current training data
     data_scores: np.ndarray  # (N,) float64
     seed: int  # differs per iteration; for the optimiser's own randomness
 
 
 @dataclass
 class Proposal:
-    """Latent points and their decoded, binarised images, in the optimiser's preference order."""
+    """Latent points and the images queried there, in the optimiser's preference order."""
 
     latents: np.ndarray  # (n, d) float64
-    images: np.ndarray  # (n, 28, 28) float32 in {0, 1}
+    images: np.ndarray  # (n, *image_shape) float32: {0, 1}, or 8-bit levels in [0, 1]
     log_density: np.ndarray  # (n,) float64, NaN without a constraint
     oracle_evaluations: int = 0
     diagnostics: dict[str, float] = field(default_factory=dict)
@@ -54,22 +55,28 @@ class LatentOptimizer(Protocol):
 
 
 def image_keys(images: np.ndarray) -> list[bytes]:
-    """Hashable identities of binary images, used to de-duplicate queries and data."""
-    flat = images.reshape(len(images), int(np.prod(images.shape[1:]))) > 0.5
-    return [row.tobytes() for row in np.packbits(flat, axis=1)]
+    """Hashable identities of queried images (binary or 8-bit), to de-duplicate queries and data.
+
+    Two images share a key exactly when they are equal at the 8-bit precision runs store; a
+    16-byte digest keeps the set small for 64x64 colour faces.
+    """
+    levels = np.rint(np.asarray(images, dtype=np.float32) * 255).astype(np.uint8)
+    return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in levels]
 
 
 @torch.no_grad()
-def decode_binary(
+def decode_queries(
     model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int = 512
 ) -> np.ndarray:
-    """Decode latent points to {0, 1} images by rounding the pixel probabilities."""
+    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`)."""
     model.eval()
     parts = []
     for start in range(0, len(latents), batch_size):
         z = torch.as_tensor(latents[start : start + batch_size], dtype=torch.float32, device=device)
-        parts.append((model.decode(z) > 0.5).float().cpu().numpy())
-    return np.concatenate(parts) if parts else np.zeros((0, 28, 28), np.float32)
+        parts.append(model.query_images(z).cpu().numpy())
+    if parts:
+        return np.concatenate(parts)
+    return np.zeros((0, *model.image_shape), np.float32)
 
 
 def log_density_of(

@@ -1,7 +1,8 @@
 """Bayesian-optimisation latent optimisers: fit a surrogate of the score, maximise EI.
 
-Every call encodes the current data (encoder means), fits a surrogate to (codes, scores) and
-builds an acquisition function; the optimisers differ in how they maximise it:
+Every call encodes the current data (encoder means; the constraint's encoding of the same data
+is reused), fits a surrogate to (codes, scores) and builds an acquisition function; the
+optimisers differ in how they maximise it:
 
 * ``local`` (:class:`MultiStartOptimizer`, the thesis): score many random candidates, run
   SLSQP from the best ``n_starts`` with autograd gradients of the acquisition and of the
@@ -32,12 +33,12 @@ from botorch.optim import optimize_acqf
 from scipy.optimize import minimize
 
 from lso.acquisition import make_acquisition, make_batch_acquisition
-from lso.constraints import DensityConstraint, encode_dataset
+from lso.constraints import DensityConstraint, encoder_means
 from lso.models.base import LatentModel
 from lso.optimizers.base import (
     Proposal,
     SearchContext,
-    decode_binary,
+    decode_queries,
     image_keys,
     log_density_of,
 )
@@ -111,9 +112,10 @@ class _BayesOptimizer(ABC):
         """Latent points in order of preference; the subclasses' search strategy."""
 
     def _fit(self, model: LatentModel, context: SearchContext, rng: np.random.Generator) -> _Fit:
-        """Encode the data, choose the training set, fit the surrogate (warm), build EI."""
+        """Encode the data (or reuse the constraint's), choose the training set, fit the
+        surrogate (warm), build EI."""
         start = time.perf_counter()
-        means, _ = encode_dataset(model, context.data_images)
+        means = encoder_means(model, context.data_images, context.constraint)
         x, y = select_training_set(
             means.double().cpu().numpy(),
             context.data_scores,
@@ -134,18 +136,22 @@ class _BayesOptimizer(ABC):
     def _valid_candidates(
         self, d: int, context: SearchContext, rng: np.random.Generator
     ) -> np.ndarray:
-        """Random candidates in the box, keeping those the density constraint accepts.
+        """Random candidates, keeping those the density constraint accepts.
 
-        ``normal`` draws (the VAE prior) are clipped to the box so that every optimiser
-        works in the same region.
+        ``uniform`` draws fill the box; ``normal`` draws (the VAE prior) are clipped to it so
+        that every optimiser works in the same region; ``constraint`` draws come from the
+        constraint's own mixture, i.e. from where the data's codes lie.
         """
-        shape = (self.settings.n_candidates, d)
+        n = self.settings.n_candidates
         if self.settings.candidate_distribution == "uniform":
-            candidates = rng.uniform(-self.settings.bounds, self.settings.bounds, shape)
-        else:
+            candidates = rng.uniform(-self.settings.bounds, self.settings.bounds, (n, d))
+        elif self.settings.candidate_distribution == "normal":
             candidates = np.clip(
-                rng.standard_normal(shape), -self.settings.bounds, self.settings.bounds
+                rng.standard_normal((n, d)), -self.settings.bounds, self.settings.bounds
             )
+        else:
+            assert context.constraint is not None  # checked with the settings
+            candidates = context.constraint.sample(n, rng)
         if context.constraint is None:
             return candidates
         density = np.concatenate(
@@ -332,7 +338,7 @@ def _first_new(
     while len(chosen) < n and start < len(pool):
         part = pool[start : start + block]
         part = part[[_far_from(z, chosen, min_distance) for z in part]]
-        decoded = decode_binary(model, part, context.device)
+        decoded = decode_queries(model, part, context.device)
         for z, image, key in zip(part, decoded, image_keys(decoded), strict=True):
             if len(chosen) < n and key not in seen and _far_from(z, chosen, min_distance):
                 chosen.append(z)
@@ -340,7 +346,7 @@ def _first_new(
                 seen.add(key)
         start, block = start + block, min(2 * block, 4096)
     if not chosen:
-        return np.zeros((0, pool.shape[1])), np.zeros((0, 28, 28), np.float32)
+        return np.zeros((0, pool.shape[1])), decode_queries(model, pool[:0], context.device)
     return np.stack(chosen), np.stack(images)
 
 

@@ -16,7 +16,7 @@ from lso.models.base import LatentModel
 from lso.optimizers.base import (
     Proposal,
     SearchContext,
-    decode_binary,
+    decode_queries,
     image_keys,
     log_density_of,
 )
@@ -53,7 +53,7 @@ class GridOptimizer:
         if context.constraint is not None:
             keep = log_density >= context.constraint.threshold
             grid, log_density = grid[keep], log_density[keep]
-        images = decode_binary(model, grid, context.device)
+        images = decode_queries(model, grid, context.device)
         first = _first_unseen_unique(image_keys(images), context.known)
         grid, images, log_density = grid[first], images[first], log_density[first]
         scores = context.objective(images)

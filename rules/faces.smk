@@ -1,0 +1,94 @@
+rule train_predictor:
+    input:
+        dataset=lambda wildcards: f"data/processed/{PREDICTOR.dataset}.npz",
+        code=code("train_predictor.py", model_module("resnet_classifier")),
+    output:
+        checkpoint="results/predictors/{role}/model.pt",
+        train_log="results/predictors/{role}/train_log.csv",
+        metrics=report(
+            "results/predictors/{role}/metrics.json",
+            caption="../report/predictor.rst",
+            category="Models",
+            subcategory="predictors",
+            labels={"model": "{role}", "figure": "calibration metrics"},
+        ),
+        reliability=report(
+            "results/predictors/{role}/reliability.png",
+            caption="../report/reliability.rst",
+            category="Models",
+            subcategory="predictors",
+            labels={"model": "{role}", "figure": "reliability diagram"},
+        ),
+    log:
+        "logs/train_predictor/{role}.log",
+    wildcard_constraints:
+        role="black_box|judge",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    params:
+        spec=lambda wildcards: PREDICTOR,
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/train_predictor.py"
+
+
+rule evaluate_faces:
+    input:
+        arrays="results/opt/{experiment}/seed{seed}/queries.npz",
+        info="results/opt/{experiment}/seed{seed}/run.json",
+        dataset=experiment_dataset,
+        black_box="results/predictors/black_box/model.pt",
+        judge="results/predictors/judge/model.pt",
+        code=code("evaluate_faces.py", model_module("resnet_classifier")),
+    output:
+        per_query="results/opt/{experiment}/seed{seed}/judge.csv",
+        summary="results/opt/{experiment}/seed{seed}/evaluation.json",
+    log:
+        "logs/evaluate_faces/{experiment}/seed{seed}.log",
+    wildcard_constraints:
+        experiment=names_pattern(experiments_of("faces")),
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        spec=SETTINGS.face_evaluation,
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/evaluate_faces.py"
+
+
+rule plot_headline:
+    input:
+        arrays=experiment_run_files("queries.npz"),
+        dataset=experiment_dataset,
+        black_box="results/predictors/black_box/model.pt",
+        judge="results/predictors/judge/model.pt",
+        code=code("plot_headline.py", model_module("resnet_classifier")),
+    output:
+        report(
+            "results/figures/experiments/{experiment}/headline.png",
+            caption="../report/headline.rst",
+            category="Optimisation",
+            subcategory="Headline faces",
+            labels={"experiment": "{experiment}"},
+        ),
+    log:
+        "logs/plot_headline/{experiment}.log",
+    wildcard_constraints:
+        experiment=names_pattern(experiments_of("faces")),
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        title=lambda wildcards: f"{wildcards.experiment}: black box / judge",
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/plot_headline.py"

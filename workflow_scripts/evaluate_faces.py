@@ -1,0 +1,18 @@
+"""Rule evaluate_faces: the judge's scores and the Fréchet distance of one faces run."""
+
+from pathlib import Path
+
+from lso.face_evaluation import evaluate_face_run
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+evaluate_face_run(
+    Path(snakemake.input.arrays).parent,  # noqa: F821
+    snakemake.input.dataset,  # noqa: F821
+    snakemake.input.black_box,  # noqa: F821
+    snakemake.input.judge,  # noqa: F821
+    snakemake.params.spec,  # noqa: F821
+    per_query=snakemake.output.per_query,  # noqa: F821
+    summary=snakemake.output.summary,  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)
