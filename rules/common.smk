@@ -56,6 +56,20 @@ def pretrain_code(wildcards):
     return code("pretrain.py", model_module(SETTINGS.models[wildcards.model].type))
 
 
+def pretrain_feature_network(wildcards):
+    """The black-box predictor, whose features give a GAN's pretraining log its Fréchet
+    distances (models with an encoder do not use it)."""
+    if SETTINGS.models[wildcards.model].type == "sn_gan" and PREDICTOR:
+        return "results/predictors/black_box/model.pt"
+    return []
+
+
+def gan_experiments():
+    return [
+        e for e in EXPERIMENTS if SETTINGS.models[EXPERIMENTS[e].model].type == "sn_gan"
+    ]
+
+
 def optimize_code(wildcards):
     """The optimisation script's library files, with the modules chosen by name: the
     optimiser's, the model's and the objective's."""
@@ -218,6 +232,8 @@ def final_outputs():
             outputs.append(f"{folder}/latent_snapshots.png")
         if experiment_family(experiment) == "faces":
             outputs.append(f"{folder}/headline.png")
+        if experiment in gan_experiments():
+            outputs.append(f"{folder}/discriminator_scores.png")
     outputs += [f"results/figures/models/{m}/training.png" for m in USED_MODELS]
     outputs += [
         f"results/figures/datasets/{d}/weight_distribution.png"

@@ -92,3 +92,37 @@ rule plot_headline:
         device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_headline.py"
+
+
+rule plot_discriminator_scores:
+    input:
+        queries=experiment_run_files("queries.csv"),
+        dataset=experiment_dataset,
+        model=experiment_model,
+        code=code("plot_discriminator_scores.py", model_module("sn_gan")),
+    output:
+        report(
+            "results/figures/experiments/{experiment}/discriminator_scores.png",
+            caption="../report/discriminator_scores.rst",
+            category="Optimisation",
+            subcategory="Discriminator scores",
+            labels={"experiment": "{experiment}"},
+        ),
+    log:
+        "logs/plot_discriminator_scores/{experiment}.log",
+    wildcard_constraints:
+        experiment=names_pattern(gan_experiments()),
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        quantile=lambda wildcards: EXPERIMENTS[
+            wildcards.experiment
+        ].run.constraint.quantile
+        or 0.5,
+        title=lambda wildcards: f"{wildcards.experiment}: discriminator logits",
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/plot_discriminator_scores.py"

@@ -1,6 +1,7 @@
 rule pretrain:
     input:
         dataset=model_dataset,
+        feature_network=pretrain_feature_network,
         code=pretrain_code,
     output:
         checkpoint="results/models/{model}/model.pt",

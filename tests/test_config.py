@@ -52,7 +52,7 @@ def load(path: str) -> dict:
     return config
 
 
-@pytest.mark.parametrize("path", ["config.yaml", ".test/config.yaml"])
+@pytest.mark.parametrize("path", ["config.yaml", ".test/config.yaml", "configs/faces.yaml"])
 def test_shipped_configs_parse(path: str) -> None:
     settings = parse_config(yaml.safe_load((REPO / path).read_text()))
     assert settings.experiments and settings.models
@@ -151,6 +151,30 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         (lambda c: c["datasets"]["tiny_all"].update(digit=3), "classifier.dataset"),
         (lambda c: c.pop("classifier"), "condgen needs a classifier"),
         (lambda c: c["models"].update(classifier=c["models"]["tiny_vae"]), "models.classifier"),
+        (
+            lambda c: c["experiments"]["faces_wr"].update(constraint={"type": "discriminator"}),
+            "experiments.faces_wr.constraint.type 'discriminator' needs an sn_gan",
+        ),
+        (
+            lambda c: c["experiments"]["gan_nas"].update(
+                constraint={"type": "gmm_fit", "threshold": -5.0}
+            ),
+            "experiments.gan_nas.constraint.type 'gmm_fit' fits the data's codes",
+        ),
+        (
+            lambda c: c["experiments"]["faces_wr"].update(keep_optimizer_state=True),
+            "experiments.faces_wr.keep_optimizer_state applies to sn_gan models",
+        ),
+        (
+            lambda c: c["experiments"]["gan_nas"].update(
+                optimizer={"type": "sampling", "n_candidates": 50}
+            ),
+            "experiments.gan_nas.optimizer.generated_samples must be at least 1",
+        ),
+        (
+            lambda c: c["models"]["tiny_face_gan"]["hparams"].update(generator_width=40),
+            "models.tiny_face_gan.hparams.generator_width",
+        ),
     ],
 )
 def test_cross_key_errors_name_the_key(edit, message: str) -> None:

@@ -92,7 +92,9 @@ def test_constraint_errors_name_the_key() -> None:
     with pytest.raises(InputError, match="n_components"):
         build_constraint("gmm_fit", rae, images, threshold=-4.0, n_components=10)
     with pytest.raises(InputError, match="constraint.type"):
-        build_constraint("discriminator", rae, images, threshold=0.5)
+        build_constraint("kde", rae, images, threshold=0.5)
+    with pytest.raises(InputError, match="'discriminator' needs an sn_gan"):
+        build_constraint("discriminator", rae, images)
 
 
 def drifting_codes(seed: int) -> torch.Tensor:

@@ -6,25 +6,25 @@ import numpy as np
 import torch
 
 from lso.models import build_model
-from lso.training import FitSettings, _batch_indices, fit
+from lso.training import FitSettings, batch_indices, fit
 
 
 def test_fractional_epochs_give_that_fraction_of_the_batches() -> None:
     g = torch.Generator().manual_seed(0)
-    batches = _batch_indices(320, FitSettings(0.1, 32, 1e-3), None, g)
+    batches = batch_indices(320, FitSettings(0.1, 32, 1e-3), None, g)
     assert len(batches) == 1
-    assert len(_batch_indices(320, FitSettings(2.5, 32, 1e-3), None, g)) == 25
+    assert len(batch_indices(320, FitSettings(2.5, 32, 1e-3), None, g)) == 25
 
 
 def test_unweighted_epochs_visit_every_item_once() -> None:
-    batches = _batch_indices(64, FitSettings(1, 16, 1e-3), None, torch.Generator().manual_seed(0))
+    batches = batch_indices(64, FitSettings(1, 16, 1e-3), None, torch.Generator().manual_seed(0))
     assert sorted(torch.cat(batches).tolist()) == list(range(64))
 
 
 def test_weighted_batches_follow_the_weights() -> None:
     weights = np.ones(100)
     weights[:10] = 90.0  # the first ten items carry 90 % of the weight
-    batches = _batch_indices(
+    batches = batch_indices(
         100, FitSettings(20, 50, 1e-3), weights, torch.Generator().manual_seed(0)
     )
     drawn = torch.cat(batches)

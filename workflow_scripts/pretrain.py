@@ -11,4 +11,5 @@ pretrain(
     train_log=snakemake.output.train_log,  # noqa: F821
     figure=snakemake.output.figure,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    feature_network=snakemake.input.feature_network or None,  # noqa: F821
 )

@@ -87,7 +87,7 @@ def _frechet_to_reference(
     )
     return float(
         metrics.frechet_distance_between(
-            _batched(features, queries, device), _batched(features, reference, device)
+            batched(features, queries, device), batched(features, reference, device)
         )
     )
 
@@ -96,7 +96,8 @@ def _as_tensor_features(black_box: SmileObjective, device: torch.device):
     return lambda images: torch.as_tensor(black_box.features(images.cpu().numpy()), device=device)
 
 
-def _batched(features, images: np.ndarray, device: torch.device, size: int = 256) -> np.ndarray:
+def batched(features, images: np.ndarray, device: torch.device, size: int = 256) -> np.ndarray:
+    """``features`` of the images, ``size`` at a time, as float64 (n, ...)."""
     parts = [
         features(torch.as_tensor(images[start : start + size], device=device)).cpu().numpy()
         for start in range(0, len(images), size)

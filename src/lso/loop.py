@@ -239,7 +239,10 @@ class WeightedRetrainingRun:
             self.state.data_scores.numpy(), weighting.type, **weighting.parameters()
         )
         settings = FitSettings(
-            epochs=epochs, batch_size=self.settings.batch_size, lr=self.settings.lr
+            epochs=epochs,
+            batch_size=self.settings.batch_size,
+            lr=self.settings.lr,
+            keep_optimizer_state=self.settings.keep_optimizer_state,
         )
         log = fit(
             self.model,
@@ -270,6 +273,8 @@ class WeightedRetrainingRun:
             data,
             threshold=spec.threshold,
             n_components=spec.n_components,
+            quantile=spec.quantile,
+            n_samples=spec.n_samples,
             seed=round_seed % 2**31,
             warm_start=self.state.constraint_state,
         )
@@ -288,6 +293,12 @@ class WeightedRetrainingRun:
             data_images=data,
             data_scores=self.state.data_scores.numpy(),
             seed=round_seed,
+            query_latents=np.asarray(self.state.latents, dtype=np.float64).reshape(
+                -1, self.model.latent_dim
+            ),
+            query_scores=np.asarray([row["score"] for row in self.state.rows], dtype=np.float64),
+            model_version=self.state.n_retrainings,
+            run_seed=self.seed,
         )
         start = time.perf_counter()
         proposal = self.optimizer.propose(self.model, int(n), context)

@@ -235,7 +235,8 @@ def plot_weight_distribution(scores: np.ndarray, k_values: list[float], bins: in
 
 
 def plot_training_log(log: pd.DataFrame) -> Figure:
-    """Train and validation loss against step, plus the other loss terms in a second panel.
+    """Train and validation loss against step, plus the other loss terms in a second panel
+    (a logged learning rate is not a loss term and is left out).
 
     Validation rows are logged once per epoch, so they are drawn with markers to tell them from
     the dense training curve. A panel switches to a log scale when all its values are
@@ -247,7 +248,7 @@ def plot_training_log(log: pd.DataFrame) -> Figure:
     terms = [
         column
         for column in log.columns
-        if column not in ("step", "epoch", "split", "loss")
+        if column not in ("step", "epoch", "split", "loss", "lr")
         and pd.api.types.is_numeric_dtype(log[column])
         and log[column].notna().any()
     ]
@@ -293,10 +294,20 @@ def plot_reconstructions(
         for start in range(0, len(samples) - n + 1, n):
             rows.append(samples[start : start + n])
             labels.append("prior sample")
+    return plot_image_rows(rows, labels)
+
+
+def plot_image_rows(rows: list[np.ndarray], labels: list[str], title: str | None = None) -> Figure:
+    """Rows of equally many images, each row labelled on its left (e.g. samples of one fixed
+    set of latent points at several moments of a GAN's training)."""
+    if len(rows) != len(labels) or not rows:
+        raise ValueError(f"need one label per row, got {len(rows)} rows and {len(labels)} labels")
+    n = len(rows[0])
     fig = _new_figure((TILE_INCHES * n, TILE_INCHES * len(rows) + 0.3))
-    _image_panels(fig, np.concatenate(rows), len(rows), n)
+    _image_panels(fig, np.concatenate([_check_images(row, "rows") for row in rows]), len(rows), n)
     for row, label in enumerate(labels):
         fig.axes[row * n].set_ylabel(label, fontsize="small")
+    _set_title(fig, title)
     return fig
 
 
@@ -635,3 +646,29 @@ def _confidence_and_correct(
             f"{probabilities.shape} and {labels.shape}"
         )
     return probabilities.max(axis=1), probabilities.argmax(axis=1) == labels
+
+
+def plot_score_histograms(
+    groups: dict[str, np.ndarray], threshold: float, threshold_label: str, title: str | None
+) -> Figure:
+    """Overlaid density histograms of one score for several groups, with a marked threshold."""
+    fig = _new_figure((PANEL_INCHES * 1.6, PANEL_INCHES))
+    ax = fig.add_subplot()
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for v in groups.values()])
+    finite = values[np.isfinite(values)]
+    bins = np.linspace(finite.min(), finite.max(), 40) if len(finite) else 10
+    for (label, scores), colour in zip(groups.items(), _colours(), strict=False):
+        scores = np.asarray(scores, dtype=np.float64)
+        scores = scores[np.isfinite(scores)]
+        ax.hist(
+            scores,
+            bins=bins,
+            density=True,
+            alpha=0.45,
+            color=colour,
+            label=f"{label} ({len(scores)})",
+        )
+    ax.axvline(threshold, color="black", linestyle="--", label=threshold_label)
+    ax.legend(fontsize="small")
+    _style_axes(ax, title, "discriminator logit", "density")
+    return fig

@@ -68,7 +68,7 @@ def train_predictor(
     log = fit(
         model,
         train,
-        FitSettings(spec.epochs, spec.batch_size, spec.lr, cosine_decay=True),
+        FitSettings(spec.epochs, spec.batch_size, spec.lr, lr_decay="cosine"),
         generator=torch.Generator().manual_seed(seed),
         val_images=val,
         targets=train_levels,

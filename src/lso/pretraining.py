@@ -23,8 +23,14 @@ def pretrain(
     train_log: PathLike,
     figure: PathLike,
     device_name: str = "auto",
+    feature_network: PathLike | None = None,
 ) -> None:
-    """Train a model from scratch on the prepared data; write checkpoint, loss log, figure."""
+    """Train a model from scratch on the prepared data; write checkpoint, loss log, figure.
+
+    A model with a monitor of its own (the GAN: samples and Fréchet distances during
+    training, :meth:`LatentModel.pretraining_monitor`) draws its figure from it; the others
+    show reconstructions and samples or, in 2-D, the decoded manifold.
+    """
     device = resolve_device(device_name)
     seed_everything(spec.seed)
     data = load_generative_data(dataset_path)
@@ -37,7 +43,9 @@ def pretrain(
         batch_size=spec.batch_size,
         lr=spec.lr,
         use_plateau_scheduler=True,
+        lr_decay=spec.lr_decay,
     )
+    snapshots = model.pretraining_monitor(train, feature_network)
     fit_and_save(
         model,
         train,
@@ -47,8 +55,12 @@ def pretrain(
         train_log=train_log,
         val_images=val,
         description="pretrain",
+        progress=snapshots,
     )
-    plots.save_figure(_model_figure(model, val, device), figure)
+    if snapshots is None:
+        plots.save_figure(_model_figure(model, val, device), figure)
+    else:
+        plots.save_figure(snapshots.figure(), figure)
 
 
 @torch.no_grad()

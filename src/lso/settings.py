@@ -41,6 +41,8 @@ OPTIMIZERS = {
     "grid": ("lso.optimizers.grid", "GridOptimizer"),
     "local": ("lso.optimizers.bayesopt", "MultiStartOptimizer"),
     "sampling": ("lso.optimizers.bayesopt", "SamplingOptimizer"),
+    # sampling in rounds of M on a warm sparse GP; the schema gives it its own defaults
+    "stronger_nas": ("lso.optimizers.bayesopt", "SamplingOptimizer"),
 }
 # Objective -> (module, attribute): a function of images, or a class built from the predictor
 # checkpoint with ``load(path, device)``. Imported only when chosen, and a code input of
@@ -56,6 +58,7 @@ MODELS = {
     "vae": ("lso.models.mnist", "BinaryVAE"),
     "rae": ("lso.models.mnist", "BinaryRAE"),
     "face_vae": ("lso.models.faces", "FaceVAE"),
+    "sn_gan": ("lso.models.sngan", "SNGAN"),
     "joint_vae": ("lso.models.joint_vae", "JointVAE"),
     "classifier": ("lso.models.classifier", "MnistClassifier"),
     "resnet_classifier": ("lso.models.resnet", "ResNetClassifier"),
@@ -67,7 +70,7 @@ RESERVED_MODEL_NAMES = ("classifier", *(f"joint_{predictor}" for predictor in PR
 DIGIT_SOURCES = ("embedded", "idx", "npz")
 FACE_SOURCES = ("generated", "celeba_dialog", "celeba")
 # Model type -> the data family it is trained on.
-MODEL_FAMILIES = {"vae": "digits", "rae": "digits", "face_vae": "faces"}
+MODEL_FAMILIES = {"vae": "digits", "rae": "digits", "face_vae": "faces", "sn_gan": "faces"}
 # Objective -> the data family whose images it scores.
 OBJECTIVE_FAMILIES = {"thickness": "digits", "expected_level": "faces"}
 
@@ -101,11 +104,12 @@ class ModelSettings(NamedTuple):
     """Pretraining of one generative model."""
 
     dataset: str
-    type: str  # vae | rae
+    type: str  # vae | rae | face_vae | sn_gan
     latent_dim: int
     epochs: float
     batch_size: int
     lr: float
+    lr_decay: str  # constant | linear | cosine
     seed: int
     hparams: dict[str, Any]  # the type's hyperparameters, every one filled, keys sorted
 
@@ -130,11 +134,14 @@ def _options_of_type(settings: NamedTuple) -> dict[str, Any]:
 
 
 class ConstraintSettings(NamedTuple):
-    """The validity constraint log p(z) >= threshold; None fields do not apply to the type."""
+    """The validity constraint (log p(z) >= threshold, or the discriminator's logit at least
+    its prior quantile); None fields do not apply to the type."""
 
-    type: str  # none | gmm_full | gmm_fit
+    type: str  # none | gmm_full | gmm_fit | discriminator
     threshold: float | None
     n_components: int | None
+    quantile: float | None  # discriminator
+    n_samples: int | None
 
 
 class SurrogateSettings(NamedTuple):
@@ -162,7 +169,7 @@ class SurrogateSettings(NamedTuple):
 class OptimizerSettings(NamedTuple):
     """A latent optimiser; the fields another type does not take are None."""
 
-    type: str  # grid | local | sampling
+    type: str  # grid | local | sampling | stronger_nas
     batch_size: int | None  # q, points per call; None proposes a whole iteration at once
     bounds: float
     grid_len: int | None  # grid
@@ -174,6 +181,7 @@ class OptimizerSettings(NamedTuple):
     n_candidates: int | None
     candidate_distribution: str | None
     dedup_distance: float | None
+    generated_samples: int | None
     n_starts: int | None  # local
     method: str | None
     maxiter: int | None
@@ -197,6 +205,7 @@ class RunSettings(NamedTuple):
     initial_retrain_epochs: float
     batch_size: int
     lr: float
+    keep_optimizer_state: bool
     weighting: WeightingSettings
     constraint: ConstraintSettings
     optimizer: OptimizerSettings
@@ -679,12 +688,41 @@ def _check_experiment(name: str, experiment: ExperimentSettings, model: ModelSet
     if optimizer.candidate_distribution == "constraint" and run.constraint.type == "none":
         raise InputError(
             f"{key}.optimizer.candidate_distribution 'constraint' draws candidates from the "
-            "constraint's mixture; set constraint.type to gmm_fit or gmm_full"
+            "constraint's own distribution; set constraint.type to gmm_fit, gmm_full or "
+            "discriminator"
         )
     if run.constraint.type == "gmm_full" and model.type not in ("vae", "face_vae"):
         raise InputError(
             f"{key}.constraint.type 'gmm_full' needs an encoder variance (a vae); "
             f"{experiment.model} is a {model.type}"
+        )
+    _check_gan_experiment(key, experiment, model)
+
+
+def _check_gan_experiment(key: str, experiment: ExperimentSettings, model: ModelSettings) -> None:
+    """What needs a GAN (its discriminator, its kept Adam states) and what a GAN, having no
+    encoder, needs instead (generated samples for the surrogate)."""
+    run, is_gan = experiment.run, model.type == "sn_gan"
+    if run.constraint.type == "discriminator" and not is_gan:
+        raise InputError(
+            f"{key}.constraint.type 'discriminator' needs an sn_gan; {experiment.model} is a "
+            f"{model.type}"
+        )
+    if is_gan and run.constraint.type in ("gmm_full", "gmm_fit"):
+        raise InputError(
+            f"{key}.constraint.type {run.constraint.type!r} fits the data's codes, and "
+            f"{experiment.model} (an sn_gan) has no encoder; use 'discriminator' or 'none'"
+        )
+    if run.keep_optimizer_state and not is_gan:
+        raise InputError(
+            f"{key}.keep_optimizer_state applies to sn_gan models; {experiment.model} is a "
+            f"{model.type}, whose retrainings start a fresh Adam"
+        )
+    optimizer = run.optimizer
+    if is_gan and optimizer.type != "grid" and not optimizer.generated_samples:
+        raise InputError(
+            f"{key}.optimizer.generated_samples must be at least 1: {experiment.model} (an "
+            "sn_gan) has no encoder, so its surrogate learns from generated samples"
         )
 
 

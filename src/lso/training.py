@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from lso.models.checkpoint import save_checkpoint
 from lso.utils import InputError, PathLike, atomic_path
 
 logger = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (steps done, total steps), after every step
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,12 @@ class FitSettings:
     """How long and how fast to train: ``epochs`` may be fractional (0.1 = a tenth of one).
 
     ``optimizer`` is ``"adam"`` (the thesis) or ``"rmsprop"`` (the blog's Keras models).
-    ``cosine_decay`` anneals the learning rate to 0 over the steps of the call: a classifier
-    trained at a constant rate ends wherever its last batches left it (the faces predictor's
-    validation accuracy swung between 0.44 and 0.80 over its last two epochs).
+    ``lr_decay`` anneals the learning rate to 0 over the steps of the call, along a half
+    cosine (``"cosine"``) or a line (``"linear"``, Mimicry's GAN pretraining); ``"constant"``
+    keeps it. A classifier trained at a constant rate ends wherever its last batches left it
+    (the faces predictor's validation accuracy swung between 0.44 and 0.80 over its last two
+    epochs). ``keep_optimizer_state`` is read by adversarial training only
+    (:mod:`lso.adversarial`): the thesis's GAN retrainings reuse their Adam states.
     """
 
     epochs: float
@@ -40,14 +45,29 @@ class FitSettings:
     lr: float
     use_plateau_scheduler: bool = False
     optimizer: str = "adam"
-    cosine_decay: bool = False
+    lr_decay: str = "constant"
+    keep_optimizer_state: bool = False
 
 
-def _batches_per_epoch(n_items: int, batch_size: int) -> int:
+def lr_decay_scheduler(
+    optimiser: torch.optim.Optimizer, kind: str, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """A scheduler that takes the learning rate to 0 over ``total_steps`` (None: constant)."""
+    steps = max(total_steps, 1)
+    if kind == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps)
+    if kind == "linear":
+        return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - step / steps)
+    if kind == "constant":
+        return None
+    raise InputError(f"lr_decay must be 'constant', 'cosine' or 'linear', got {kind!r}")
+
+
+def batches_per_epoch(n_items: int, batch_size: int) -> int:
     return max(1, n_items // batch_size)
 
 
-def _batch_indices(
+def batch_indices(
     n_items: int,
     settings: FitSettings,
     weights: np.ndarray | None,
@@ -58,7 +78,7 @@ def _batch_indices(
     With ``weights`` each batch is an independent weighted draw with replacement; without,
     each epoch is a fresh permutation with the last partial batch dropped.
     """
-    per_epoch = _batches_per_epoch(n_items, settings.batch_size)
+    per_epoch = batches_per_epoch(n_items, settings.batch_size)
     total = max(1, round(settings.epochs * per_epoch))
     size = min(settings.batch_size, n_items)
     if weights is not None:
@@ -127,26 +147,34 @@ def fit(
     description: str = "training",
     targets: torch.Tensor | None = None,
     val_targets: torch.Tensor | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` in place and return its loss log (one row per step or evaluation).
 
     A fresh optimiser is made on every call, as the original's per-retraining Lightning
     trainer did; validation runs after each full epoch and once at the end. With ``targets``
     (labels for the classifier and the joint VAE) each batch calls ``model.loss(x, y)``; the
-    validation images then need their ``val_targets`` too.
+    validation images then need their ``val_targets`` too. A model with a procedure of its
+    own (a GAN's alternating steps, ``trains_itself``) runs that instead, on the same batches.
+    ``progress(step, total)`` is called after every step (every generator step of a GAN).
     """
+    if model.trains_itself:
+        return model.train_itself(
+            train_images,
+            settings,
+            generator=generator,
+            weights=weights,
+            description=description,
+            progress=progress,
+        )
     _check_targets("targets", train_images, targets)
     if val_images is not None and (targets is None) != (val_targets is None):
         raise InputError("give both targets and val_targets, or neither, when validating")
     optimiser = _make_optimiser(model, settings)
     plateau = model.plateau_scheduler(optimiser) if settings.use_plateau_scheduler else None
-    batches = _batch_indices(len(train_images), settings, weights, generator)
-    per_epoch = _batches_per_epoch(len(train_images), settings.batch_size)
-    decay = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(len(batches), 1))
-        if settings.cosine_decay
-        else None
-    )
+    batches = batch_indices(len(train_images), settings, weights, generator)
+    per_epoch = batches_per_epoch(len(train_images), settings.batch_size)
+    decay = lr_decay_scheduler(optimiser, settings.lr_decay, len(batches))
     rows: list[dict[str, float | int | str]] = []
     for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
         model.train()
@@ -158,6 +186,8 @@ def fit(
         if decay is not None:
             decay.step()
         model.on_train_step()
+        if progress is not None:
+            progress(step, len(batches))
         rows.append(_log_row(step, step / per_epoch, "train", terms))
         end_of_epoch = step % per_epoch == 0 or step == len(batches)
         if end_of_epoch and val_images is not None and len(val_images) > 0:
@@ -188,6 +218,7 @@ def fit_and_save(
     targets: torch.Tensor | None = None,
     val_targets: torch.Tensor | None = None,
     description: str = "training",
+    progress: Progress | None = None,
 ) -> None:
     """Train a freshly built model from scratch, then write its checkpoint and loss log.
 
@@ -203,6 +234,7 @@ def fit_and_save(
         targets=targets,
         val_targets=val_targets,
         description=description,
+        progress=progress,
     )
     save_checkpoint(model, checkpoint)
     with atomic_path(train_log) as tmp:

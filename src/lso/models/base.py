@@ -18,13 +18,24 @@ loop.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
+
+
+class Monitor(Protocol):
+    """Called after every training step with (steps done, total); then draws a figure."""
+
+    def __call__(self, step: int, total: int) -> None: ...
+
+    def figure(self) -> Any: ...
 
 
 class TrainableModule(nn.Module):
@@ -37,10 +48,32 @@ class TrainableModule(nn.Module):
 
     kind: str = ""
     channels_last: bool = True  # whether build_model lays the convolutions out channels-last
+    trains_itself: bool = False  # whether lso.training.fit hands over to train_itself
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
         self.hparams = dict(hparams)
+
+    def train_itself(
+        self,
+        images: torch.Tensor,
+        settings: Any,
+        *,
+        generator: torch.Generator,
+        weights: np.ndarray | None,
+        description: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> pd.DataFrame:
+        """A training procedure of the model's own (``trains_itself``): one that is not
+        "minimise ``loss(x)`` with one optimiser", such as a GAN's. Returns the loss log."""
+        raise NotImplementedError(f"model type {self.kind!r} trains with lso.training.fit")
+
+    def pretraining_monitor(
+        self, train_images: torch.Tensor, feature_network: str | os.PathLike | None
+    ) -> Monitor | None:
+        """What watches pretraining and draws its figure (None: the default figure of
+        reconstructions and samples, which needs an encoder)."""
+        return None
 
     def on_train_step(self) -> None:
         """Advance per-step schedules (e.g. KL annealing); called after every optimiser step."""

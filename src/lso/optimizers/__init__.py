@@ -12,7 +12,7 @@ from lso.settings import OPTIMIZERS, OptimizerSettings
 
 
 def build_optimizer(settings: OptimizerSettings) -> LatentOptimizer:
-    """The optimiser of ``settings.type``: ``grid``, ``local`` or ``sampling``.
+    """The optimiser of ``settings.type``: ``grid``, ``local``, ``sampling`` or ``stronger_nas``.
 
     Its module is imported only when chosen (:data:`lso.settings.OPTIMIZERS`): a grid run
     neither loads BoTorch nor depends on the surrogate code.

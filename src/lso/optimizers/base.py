@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from lso.constraints import DensityConstraint
+from lso.constraints import Constraint
 from lso.models.base import LatentModel
 
 
@@ -25,12 +25,18 @@ class SearchContext:
     """Everything an optimiser may use to choose the next points."""
 
     objective: Callable[[np.ndarray], np.ndarray]
-    constraint: DensityConstraint | None
+    constraint: Constraint | None
     known: set[bytes]
     device: torch.device
     data_images: torch.Tensor  # (N, *image_shape) float on ``device``, the current training data
     data_scores: np.ndarray  # (N,) float64
     seed: int  # differs per iteration; for the optimiser's own randomness
+    # The run's queries so far: a model without an encoder cannot map the data back to
+    # latent points, so its surrogate learns from these (and from generated samples).
+    query_latents: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (m, d)
+    query_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (m,)
+    model_version: int = 0  # retrainings so far; generated samples are redrawn when it changes
+    run_seed: int = 0  # the run's seed, for draws that depend on the model version only
 
 
 @dataclass
@@ -80,7 +86,7 @@ def decode_queries(
 
 
 def log_density_of(
-    constraint: DensityConstraint | None, latents: np.ndarray, device: torch.device
+    constraint: Constraint | None, latents: np.ndarray, device: torch.device
 ) -> np.ndarray:
     """The constraint's log density of each point (NaN without a constraint)."""
     if constraint is None:

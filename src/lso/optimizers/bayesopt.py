@@ -12,9 +12,17 @@ optimisers differ in how they maximise it:
 * ``sampling`` (:class:`SamplingOptimizer`): no local search; the best candidates by
   acquisition.
 
-Neither evaluates the black box: ``oracle_evaluations`` stays 0. The surrogate's warm state
-(hyperparameters, inducing points) is kept between calls and exposed through
-``state_dict``/``load_state_dict`` so that a resumed run refits exactly as an uninterrupted one.
+* ``stronger_nas`` (also :class:`SamplingOptimizer`, with its own defaults): the loop asks
+  for ``batch_size`` (M) points per call, so each round refits the warm sparse GP on the
+  generated samples and every query so far and takes the top M of fresh candidates.
+
+A model without an encoder (the SN-GAN) cannot map its training images to latent points;
+its surrogate learns from ``generated_samples`` prior draws, decoded and scored by the black
+box once per retraining (the thesis: 100,000 per iteration), plus the run's queries. Those
+hidden evaluations are reported as ``oracle_evaluations``; with an encoder the black box is
+never called here. The surrogate's warm state (hyperparameters, inducing points) and the
+generated samples are kept between calls and exposed through ``state_dict``/``load_state_dict``
+so that a resumed run refits exactly as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from botorch.optim import optimize_acqf
 from scipy.optimize import minimize
 
 from lso.acquisition import make_acquisition, make_batch_acquisition
-from lso.constraints import DensityConstraint, encoder_means
+from lso.constraints import Constraint, encoder_means
 from lso.models.base import LatentModel
 from lso.optimizers.base import (
     Proposal,
@@ -72,16 +80,24 @@ class _BayesOptimizer(ABC):
     def __init__(self, settings: OptimizerSettings) -> None:
         self.settings = settings
         self._warm_state: dict[str, Any] = {}
+        self._generated: dict[str, Any] = {}
 
     def state_dict(self) -> dict[str, Any]:
-        """The surrogate's warm state (tensors and floats), empty before the first call."""
-        return {"surrogate": self._warm_state} if self._warm_state else {}
+        """The surrogate's warm state and the current generated samples (tensors, numbers)."""
+        state: dict[str, Any] = {}
+        if self._warm_state:
+            state["surrogate"] = self._warm_state
+        if self._generated:
+            state["generated"] = self._generated
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._warm_state = dict(state.get("surrogate", {}))
+        self._generated = dict(state.get("generated", {}))
 
     def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal:
         rng = np.random.default_rng(context.seed)
+        evaluations = self._refresh_generated(model, context)
         fit = self._fit(model, context, rng)
         start = time.perf_counter()
         candidates = self._valid_candidates(model.latent_dim, context, rng)
@@ -94,11 +110,13 @@ class _BayesOptimizer(ABC):
             latents=latents,
             images=images,
             log_density=log_density_of(context.constraint, latents, context.device),
+            oracle_evaluations=evaluations,
             diagnostics={
                 "surrogate_fit_seconds": fit.seconds,
                 "acquisition_seconds": acquisition_seconds,
                 "selection_seconds": time.perf_counter() - start,
                 "n_train": float(len(fit.y_train)),
+                "n_candidates_drawn": float(self.settings.n_candidates),
                 "n_candidates_valid": float(len(candidates)),
             },
             predicted_mean=mean.cpu().numpy(),
@@ -111,14 +129,56 @@ class _BayesOptimizer(ABC):
     ) -> np.ndarray:
         """Latent points in order of preference; the subclasses' search strategy."""
 
+    def _refresh_generated(self, model: LatentModel, context: SearchContext) -> int:
+        """Draw and score ``generated_samples`` prior points once per model version.
+
+        Returns the number of black-box evaluations spent (0 when the current model's
+        samples are already there). The draws depend on the run seed and the model version
+        only, so a resumed run draws the same ones.
+        """
+        n = self.settings.generated_samples or 0
+        if n == 0 or self._generated.get("version") == context.model_version:
+            return 0
+        latents = np.random.default_rng((context.run_seed, context.model_version)).standard_normal(
+            (n, model.latent_dim)
+        )
+        scores = np.concatenate(
+            [
+                context.objective(decode_queries(model, part, context.device))
+                for part in np.array_split(latents, -(-n // EVAL_CHUNK))
+            ]
+        )
+        self._generated = {
+            "version": context.model_version,
+            "latents": torch.as_tensor(latents),
+            "scores": torch.as_tensor(np.asarray(scores, dtype=np.float64)),
+        }
+        return n
+
+    def _training_data(
+        self, model: LatentModel, context: SearchContext
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(latent points, scores) the surrogate may learn from.
+
+        With an encoder: the encoder means of the current data (the constraint's, if it
+        encoded the same tensor). Without: the run's queries and the generated samples.
+        """
+        if model.has_encoder:
+            means = encoder_means(model, context.data_images, context.constraint)
+            return means.double().cpu().numpy(), context.data_scores
+        latents = context.query_latents.reshape(-1, model.latent_dim)
+        scores = context.query_scores
+        if self._generated:
+            latents = np.concatenate([latents, self._generated["latents"].numpy()])
+            scores = np.concatenate([scores, self._generated["scores"].numpy()])
+        return latents, scores
+
     def _fit(self, model: LatentModel, context: SearchContext, rng: np.random.Generator) -> _Fit:
-        """Encode the data (or reuse the constraint's), choose the training set, fit the
+        """Choose the training set (encoded data, or queries and generated samples), fit the
         surrogate (warm), build EI."""
         start = time.perf_counter()
-        means = encoder_means(model, context.data_images, context.constraint)
         x, y = select_training_set(
-            means.double().cpu().numpy(),
-            context.data_scores,
+            *self._training_data(model, context),
             self.settings.n_best,
             self.settings.n_random,
             rng,
@@ -302,7 +362,7 @@ def negated_acquisition(
 
 
 def density_constraint_functions(
-    constraint: DensityConstraint, device: torch.device, margin: float = 0.0
+    constraint: Constraint, device: torch.device, margin: float = 0.0
 ) -> tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]:
     """c(z) = log p(z) - threshold - margin (feasible where >= 0) and its autograd jacobian."""
     value_and_gradient = _with_gradient(

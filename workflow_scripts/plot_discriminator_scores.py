@@ -1,0 +1,17 @@
+"""Rule plot_discriminator_scores: a GAN run's queries among the discriminator's scores."""
+
+from pathlib import Path
+
+from lso.gan_evaluation import plot_discriminator_scores
+from lso.workflow import start_job
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+plot_discriminator_scores(
+    [Path(p).parent for p in snakemake.input.queries],  # noqa: F821
+    snakemake.input.dataset,  # noqa: F821
+    snakemake.input.model,  # noqa: F821
+    snakemake.params.quantile,  # noqa: F821
+    snakemake.params.title,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+    device_name=snakemake.params.device,  # noqa: F821
+)
