@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -57,3 +58,42 @@ def trained_vae(trained_vae_state: dict):
     model = build_model("vae", VAE_HPARAMS)
     model.load_state_dict(trained_vae_state)
     return model.eval()
+
+
+class Interrupt(Exception):
+    """Stands in for a killed job."""
+
+
+def _run_to_end(make_run, out, stop_at: int | None = None):
+    """Run ``make_run(out)`` to its end (or raise ``Interrupt`` after ``stop_at`` queries);
+    return its queries table and arrays."""
+    run = make_run(out)
+
+    def stop(n_queries: int) -> None:
+        if n_queries == stop_at:
+            raise Interrupt
+
+    run.run(on_round_end=stop)
+    run.write_outputs(out, {"experiment": out.name, "seed": 0})
+    return pd.read_csv(out / "queries.csv"), np.load(out / "queries.npz")
+
+
+@pytest.fixture
+def killed_and_resumed(tmp_path):
+    """A check that a run killed after ``stop_at`` queries and resumed ends with exactly the
+    queries of an uninterrupted one (every column but wall time, the latents, the images);
+    it returns the uninterrupted run's (queries table, arrays). ``make_run(out)`` must build
+    the run from a freshly loaded model each time, as a restarted job does."""
+
+    def check(make_run, stop_at: int):
+        table, arrays = _run_to_end(make_run, tmp_path / "reference")
+        with pytest.raises(Interrupt):
+            _run_to_end(make_run, tmp_path / "resumed", stop_at)
+        resumed_table, resumed_arrays = _run_to_end(make_run, tmp_path / "resumed")
+        columns = [c for c in table.columns if c != "seconds"]
+        pd.testing.assert_frame_equal(table[columns], resumed_table[columns])
+        assert np.array_equal(arrays["latents"], resumed_arrays["latents"])
+        assert np.array_equal(arrays["images"], resumed_arrays["images"])
+        return table, arrays
+
+    return check

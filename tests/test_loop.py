@@ -237,7 +237,7 @@ def redness(images: np.ndarray) -> np.ndarray:
     return (2 * images[:, 0] - images[:, 1] - images[:, 2]).mean(axis=(1, 2)).astype(np.float64)
 
 
-def test_a_faces_run_resumes_after_a_kill_to_identical_queries(tmp_path):
+def test_a_faces_run_resumes_after_a_kill_to_identical_queries(killed_and_resumed):
     """64x64 colour images and a continuous model run through the same resumable loop."""
     from lso.data.faces import draw_faces
     from lso.models import build_model
@@ -250,10 +250,9 @@ def test_a_faces_run_resumes_after_a_kill_to_identical_queries(tmp_path):
     model = build_model("face_vae", {"latent_dim": 4, "widths": [8, 8, 16, 16]})
     initial = {k: v.clone() for k, v in model.state_dict().items()}
 
-    def run_in(folder: str, stop_at: int | None = None):
+    def make_run(out):
         model.load_state_dict(initial)  # each run starts from a freshly loaded model
-        out = tmp_path / folder
-        run = WeightedRetrainingRun(
+        return WeightedRetrainingRun(
             model,
             data,
             settings,
@@ -264,20 +263,6 @@ def test_a_faces_run_resumes_after_a_kill_to_identical_queries(tmp_path):
             fingerprint="faces",
         )
 
-        def stop(n_queries):
-            if n_queries == stop_at:
-                raise Interrupt
-
-        run.run(on_round_end=stop)
-        run.write_outputs(out, {"experiment": "faces", "seed": SEED})
-        return pd.read_csv(out / "queries.csv"), np.load(out / "queries.npz")
-
-    reference, reference_arrays = run_in("reference")
-    with pytest.raises(Interrupt):
-        run_in("resumed", stop_at=2)
-    resumed, resumed_arrays = run_in("resumed")
+    reference, reference_arrays = killed_and_resumed(make_run, stop_at=2)
     assert len(reference) == 6 and reference_arrays["images"].shape == (6, 3, 64, 64)
     assert reference_arrays["images"].dtype == np.uint8  # 8-bit levels, stored compactly
-    columns = [c for c in reference.columns if c != "seconds"]
-    pd.testing.assert_frame_equal(reference[columns], resumed[columns])
-    assert np.array_equal(reference_arrays["images"], resumed_arrays["images"])

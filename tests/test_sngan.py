@@ -84,6 +84,22 @@ def gan_run(model, data, out, spec=GAN_SPEC, objective=brightness):
     )
 
 
+def first_context(objective, constraint, model, seed: int) -> SearchContext:
+    """What a GAN-like model's optimiser sees before any query: no latent points to learn
+    from but the generated samples it draws itself."""
+    return SearchContext(
+        objective=objective,
+        constraint=constraint,
+        known=set(),
+        device=torch.device("cpu"),
+        data_images=torch.zeros(0, *model.image_shape),
+        data_scores=np.zeros(0),
+        seed=seed,
+        query_latents=np.zeros((0, model.latent_dim)),
+        query_scores=np.zeros(0),
+    )
+
+
 def test_hinge_losses():
     real, fake = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.0])
     # relu(1 - 2) = 0, relu(1 - 0.5) = 0.5 -> 0.25; relu(1 - 2) = 0, relu(1 + 0) = 1 -> 0.5
@@ -178,17 +194,7 @@ def test_gan_optimisers_never_return_a_point_the_discriminator_rejects(kind):
             **({"n_starts": 3, "maxiter": 20} if kind == "local" else {}),
         }
     )
-    context = SearchContext(
-        objective=brightness,
-        constraint=constraint,
-        known=set(),
-        device=torch.device("cpu"),
-        data_images=torch.zeros(0, 3, 64, 64),
-        data_scores=np.zeros(0),
-        seed=5,
-        query_latents=np.zeros((0, 4)),
-        query_scores=np.zeros(0),
-    )
+    context = first_context(brightness, constraint, model, seed=5)
     proposal = build_optimizer(settings).propose(model, 4, context)
     assert len(proposal.latents) == 4
     assert proposal.oracle_evaluations == 30  # the generated samples, counted
@@ -236,18 +242,9 @@ def test_each_optimiser_finds_the_known_optimum_of_a_toy_generator(kind):
         }
     )
     optimizer = build_optimizer(settings)
-    context = SearchContext(
-        objective=closeness_to_07,
-        constraint=None,
-        known=set(),
-        device=torch.device("cpu"),
-        data_images=torch.zeros(0, 3, 8, 8),
-        data_scores=np.zeros(0),
-        seed=11,
-        query_latents=np.zeros((0, 2)),
-        query_scores=np.zeros(0),
-    )
-    proposal = optimizer.propose(ToyGenerator(), 3, context)
+    generator = ToyGenerator()
+    context = first_context(closeness_to_07, None, generator, seed=11)
+    proposal = optimizer.propose(generator, 3, context)
     best = closeness_to_07(proposal.images).max()
     generated_best = optimizer.state_dict()["generated"]["scores"].max().item()
     assert best > -(0.01**2)  # within 0.01 brightness of the optimum
@@ -282,35 +279,16 @@ def test_stronger_nas_spends_the_budget_exactly_in_rounds_of_m(tmp_path):
     assert info["oracle_evaluations"] == 36
 
 
-def test_a_killed_gan_run_resumes_to_identical_queries(tmp_path):
+def test_a_killed_gan_run_resumes_to_identical_queries(killed_and_resumed):
     """Parameters, kept Adam states, generated samples and random streams all resume."""
     data = grey_data()
     model = tiny_gan()
     initial = copy.deepcopy(model.state_dict())
 
-    class Interrupt(Exception):
-        pass
-
-    def run_in(folder: str, stop_at: int | None = None):
+    def make_run(out):
         model.load_state_dict(initial)
-        out = tmp_path / folder
-        run = gan_run(model, data, out)
+        return gan_run(model, data, out)
 
-        def stop(n_queries):
-            if n_queries == stop_at:
-                raise Interrupt
-
-        run.run(on_round_end=stop)
-        run.write_outputs(out, {"experiment": "gan", "seed": SEED})
-        return pd.read_csv(out / "queries.csv"), np.load(out / "queries.npz")
-
-    reference, reference_arrays = run_in("reference")
-    with pytest.raises(Interrupt):
-        run_in("resumed", stop_at=3)
-    assert model.optimiser_state  # the kept Adam states were part of the saved state
-    resumed, resumed_arrays = run_in("resumed")
+    reference, _ = killed_and_resumed(make_run, stop_at=3)
     assert len(reference) == 6
-    columns = [c for c in reference.columns if c != "seconds"]
-    pd.testing.assert_frame_equal(reference[columns], resumed[columns])
-    assert np.array_equal(reference_arrays["latents"], resumed_arrays["latents"])
-    assert np.array_equal(reference_arrays["images"], resumed_arrays["images"])
+    assert model.optimiser_state  # the kept Adam states were part of the saved state

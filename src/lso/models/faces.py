@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lso.models.annealing import AnnealedBeta
 from lso.models.base import LatentModel
 from lso.utils import InputError
 
@@ -65,7 +66,7 @@ def _decoder(widths: Sequence[int], latent_dim: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.Conv2d(channels, 3, 3, padding=1))
 
 
-class FaceVAE(LatentModel):
+class FaceVAE(AnnealedBeta, LatentModel):
     """VAE of 64x64 colour faces with an N(0, I) prior and the annealed KL weight of BinaryVAE.
 
     Reconstruction is the thesis's sum of squared errors between the sigmoid output and the
@@ -103,8 +104,7 @@ class FaceVAE(LatentModel):
         )
         self.encoder = _encoder(self.hparams["widths"], latent_dim)
         self.decoder = _decoder(self.hparams["widths"], latent_dim)
-        self.register_buffer("beta", torch.tensor(float(beta_start), dtype=torch.float64))
-        self.register_buffer("step", torch.tensor(0, dtype=torch.int64))
+        self.register_beta(beta_start)
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z | x) in the current (train or eval) mode."""
@@ -133,15 +133,4 @@ class FaceVAE(LatentModel):
         z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
         recon = F.mse_loss(torch.sigmoid(self.decoder(z)), x, reduction="sum") / x.shape[0]
         kl = 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum() / x.shape[0]
-        beta = self.beta.to(kl.dtype)
-        return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "beta": beta}
-
-    def on_train_step(self) -> None:
-        self.step += 1
-        hp = self.hparams
-        past_warmup = int(self.step) - hp["beta_warmup_steps"]
-        if past_warmup > 0 and past_warmup % hp["beta_step_every"] == 0:
-            self.beta.fill_(min(hp["beta_final"], float(self.beta) * hp["beta_step_factor"]))
-
-    def finish_schedules(self) -> None:
-        self.beta.fill_(self.hparams["beta_final"])
+        return self.weighted_elbo(recon, kl)

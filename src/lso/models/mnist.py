@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lso.models.annealing import AnnealedBeta
 from lso.models.base import BernoulliImageModel, LatentModel
 
 
@@ -74,7 +75,7 @@ def elbo_terms(
     return mean, recon, kl
 
 
-class BinaryVAE(BernoulliImageModel):
+class BinaryVAE(AnnealedBeta, BernoulliImageModel):
     """VAE with a Gaussian posterior, N(0, I) prior and an annealed KL weight beta.
 
     beta starts at ``beta_start``; after ``beta_warmup_steps`` optimiser steps it is multiplied
@@ -104,8 +105,7 @@ class BinaryVAE(BernoulliImageModel):
         )
         self.encoder = nn.Sequential(_encoder_trunk(), nn.Linear(32, 2 * latent_dim))
         self.decoder = _decoder(latent_dim)
-        self.register_buffer("beta", torch.tensor(float(beta_start), dtype=torch.float64))
-        self.register_buffer("step", torch.tensor(0, dtype=torch.int64))
+        self.register_beta(beta_start)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return gaussian_encode(self.encoder, x)
@@ -115,18 +115,7 @@ class BinaryVAE(BernoulliImageModel):
 
     def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         _, recon, kl = elbo_terms(self, x)
-        beta = self.beta.to(kl.dtype)
-        return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "beta": beta}
-
-    def on_train_step(self) -> None:
-        self.step += 1
-        hp = self.hparams
-        past_warmup = int(self.step) - hp["beta_warmup_steps"]
-        if past_warmup > 0 and past_warmup % hp["beta_step_every"] == 0:
-            self.beta.fill_(min(hp["beta_final"], float(self.beta) * hp["beta_step_factor"]))
-
-    def finish_schedules(self) -> None:
-        self.beta.fill_(self.hparams["beta_final"])
+        return self.weighted_elbo(recon, kl)
 
 
 class BinaryRAE(BernoulliImageModel):
