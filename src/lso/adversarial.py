@@ -212,7 +212,7 @@ class TrainingSamples:
                     .numpy()
                 )
                 fd = frechet_distance_between(self.features(samples), self.reference)
-                label += f", FD {fd:.1f}"
+                label += f"\nFD {fd:.1f}"
                 logger.info(
                     "pretrain step %d/%d: Fréchet distance of %d samples to training faces %.2f",
                     step,
