@@ -21,11 +21,14 @@ import pandas as pd
 import pytest
 import yaml
 
+from lso.settings import parse_config
+
 pytestmark = pytest.mark.workflow
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 TEST_CONFIG = REPO / ".test" / "config.yaml"
+TEST_SETTINGS = parse_config(yaml.safe_load(TEST_CONFIG.read_text()))
 
 
 def snakemake(
@@ -123,20 +126,22 @@ def finished_run(tmp_path_factory) -> Path:
 def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     results = finished_run / "results"
     summary = pd.read_csv(results / "tables" / "summary.csv")
-    assert sorted(zip(summary.experiment, summary.seed, strict=True)) == [
-        ("rae_wr", 1),
-        ("vae16_dngo_lso", 1),
-        ("vae16_gp", 1),
-        ("vae_lso", 1),
-        ("vae_lso", 2),
-        ("vae_wr", 1),
-        ("vae_wr", 2),
-    ]
-    assert (summary.queries == summary.experiment.map(lambda e: 4 if "16" in e else 6)).all()
+    experiments = TEST_SETTINGS.experiments
+    assert sorted(zip(summary.experiment, summary.seed, strict=True)) == sorted(
+        (name, seed) for name, experiment in experiments.items() for seed in experiment.seeds
+    )
+    assert (summary.queries == summary.experiment.map(lambda e: experiments[e].run.budget)).all()
     assert {"final_top1", "final_top3_mean", "wall_seconds", "validity", "frechet_distance"} <= set(
         summary.columns
     )
-    assert summary.validity.between(0, 1).all() and (summary.frechet_distance >= 0).all()
+    model_types = summary.experiment.map(lambda e: TEST_SETTINGS.models[experiments[e].model].type)
+    is_gan = model_types == "sn_gan"
+    on_digits = summary.experiment.map(lambda e: experiments[e].run.objective == "thickness")
+    assert summary.validity[on_digits].between(0, 1).all()
+    assert summary.judge_top_mean[~on_digits].notna().all()
+    assert (summary.frechet_distance >= 0).all()
+    # the GAN's surrogate data: 16 generated samples scored per retraining, 2 retrainings
+    assert (summary.oracle_evaluations[is_gan] == 32).all()
     mean_std = pd.read_csv(results / "tables" / "summary_mean_std.csv")
     assert set(mean_std.experiment) == set(summary.experiment)
     diagnostics = pd.read_csv(results / "opt" / "vae16_gp" / "seed1" / "diagnostics.csv")
@@ -157,6 +162,9 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
         "condgen/objective_landscapes.png",
         "condgen/bo_run_target3_seed1.png",
         "condgen/top_images.png",
+        "experiments/faces_wr/headline.png",
+        "experiments/gan_nas/discriminator_scores.png",
+        "models/tiny_face_gan/training.png",
     ]
     for figure in figures:
         assert (results / "figures" / figure).stat().st_size > 1000, figure
@@ -224,7 +232,12 @@ def test_editing_the_gp_reruns_the_bayesian_optimisation_runs_only(finished_run:
     with edited(finished_run, "surrogates/gp.py"):
         jobs = planned_jobs(finished_run)
     optimised = sorted(w for rule, w in jobs if rule == "optimize")
-    assert optimised == ["experiment=vae16_dngo_lso, seed=1", "experiment=vae16_gp, seed=1"]
+    assert optimised == sorted(
+        f"experiment={name}, seed={seed}"
+        for name, experiment in TEST_SETTINGS.experiments.items()
+        if experiment.run.optimizer.type != "grid"
+        for seed in experiment.seeds
+    )
     rules = {rule for rule, _ in jobs}
     assert not rules & {"pretrain", "train_classifier", "train_joint", "condgen_bo"}
 
