@@ -59,6 +59,7 @@ MODELS = {
     "rae": ("lso.models.mnist", "BinaryRAE"),
     "face_vae": ("lso.models.faces", "FaceVAE"),
     "sn_gan": ("lso.models.sngan", "SNGAN"),
+    "vq_vae": ("lso.models.vqvae", "VQVAE"),
     "joint_vae": ("lso.models.joint_vae", "JointVAE"),
     "classifier": ("lso.models.classifier", "MnistClassifier"),
     "resnet_classifier": ("lso.models.resnet", "ResNetClassifier"),
