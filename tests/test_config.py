@@ -175,6 +175,24 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
             lambda c: c["models"]["tiny_face_gan"]["hparams"].update(generator_width=40),
             "models.tiny_face_gan.hparams.generator_width",
         ),
+        (
+            lambda c: c["experiments"]["vq_trees"].update(optimizer={"type": "sampling"}),
+            "experiments.vq_trees.optimizer.type 'sampling': the 'codes' optimiser",
+        ),
+        (
+            lambda c: c["experiments"]["faces_wr"].update(optimizer={"type": "codes"}),
+            "experiments.faces_wr.optimizer.type 'codes'",
+        ),
+        (
+            lambda c: c["experiments"]["vq_trees"].update(
+                constraint={"type": "gmm_fit", "threshold": -5.0}
+            ),
+            "experiments.vq_trees.constraint.type 'gmm_fit': a vq_vae's latent points",
+        ),
+        (
+            lambda c: c["models"]["tiny_face_vq"].update(latent_dim=16),
+            "models.tiny_face_vq.latent_dim must be the number of grid cells",
+        ),
     ],
 )
 def test_cross_key_errors_name_the_key(edit, message: str) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from lso.loop import WeightedRetrainingRun, state_path_for
 from lso.models.vqvae import VQVAE
+from lso.settings import run_settings_from
 from lso.training import FitSettings, fit
 from lso.utils import InputError
 
@@ -87,3 +93,80 @@ def test_dead_codes_are_restarted_from_encoder_outputs():
     after = model.loss(images)["codes_used"].item()
     assert after > before
     assert int(model.steps_unused.max()) < 2 + 1  # no code stays unused past dead_after
+
+
+def faces_data(n: int = 40) -> dict[str, np.ndarray]:
+    from lso.data.faces import draw_faces
+
+    images = draw_faces(n, seed=0)[0].astype(np.float32) / 255
+    return {
+        "train_images": images[:-8],
+        "val_images": images[-8:],
+        "train_scores": redness(images[:-8]),
+    }
+
+
+def redness(images: np.ndarray) -> np.ndarray:
+    return (2 * images[:, 0] - images[:, 1] - images[:, 2]).mean(axis=(1, 2)).astype(np.float64)
+
+
+VQ_SPEC = {
+    "budget": 6,
+    "retrain_every": 3,
+    "retrain_epochs": 0.5,
+    "initial_retrain_epochs": 0.5,
+    "batch_size": 8,
+    "lr": 1e-3,
+    "weighting": {"type": "rank", "k": 1e-3},
+    "constraint": {"type": "none"},
+    "optimizer": {
+        "type": "codes",
+        "surrogate": {"type": "trees", "n_estimators": 30, "min_child_samples": 3},
+        "n_candidates": 100,
+        "n_starts": 2,
+        "maxiter": 3,
+    },
+}
+
+
+def vq_run(model, data, out, spec=VQ_SPEC):
+    return WeightedRetrainingRun(
+        model,
+        data,
+        run_settings_from(spec, latent_dim=model.latent_dim),
+        redness,
+        seed=4,
+        device=torch.device("cpu"),
+        state_path=state_path_for(out),
+        fingerprint="vq",
+    )
+
+
+def test_a_killed_vq_vae_run_resumes_to_identical_code_grids(killed_and_resumed):
+    data = faces_data()
+    model = small()
+    initial = copy.deepcopy(model.state_dict())
+
+    def make_run(out):
+        model.load_state_dict(initial)
+        return vq_run(model, data, out)
+
+    reference, arrays = killed_and_resumed(make_run, stop_at=3)
+    assert len(reference) == 6
+    assert arrays["latents"].dtype == np.int64 and arrays["latents"].shape == (6, 64)
+    assert arrays["latents"].min() >= 0 and arrays["latents"].max() < 16
+
+
+def test_the_categorical_gp_proposes_new_grids_with_predictions(tmp_path):
+    spec = {**VQ_SPEC, "budget": 2, "retrain_every": 2}
+    spec["optimizer"] = {**VQ_SPEC["optimizer"], "surrogate": {"type": "categorical_gp"}}
+    out = tmp_path / "gp"
+    data = faces_data()
+    run = vq_run(small(), data, out, spec)
+    run.run()
+    run.write_outputs(out, {"experiment": "gp", "seed": 4})
+    arrays = np.load(out / "queries.npz")
+    assert len(arrays["latents"]) == 2
+    assert len({row.tobytes() for row in arrays["latents"]}) == 2
+    diagnostics = pd.read_csv(out / "diagnostics.csv")
+    assert diagnostics.predictive_log_likelihood.notna().all()  # the GP has a variance

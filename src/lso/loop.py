@@ -413,7 +413,7 @@ class WeightedRetrainingRun:
                 if self.state.images
                 else np.zeros((0, *self.model.image_shape), np.uint8)
             ),
-            "latents": np.asarray(self.state.latents, dtype=np.float64).reshape(-1, d),
+            "latents": self._latent_array(d),
             "scores": np.asarray([r["score"] for r in self.state.rows], dtype=np.float64),
             "iterations": np.asarray([r["iteration"] for r in self.state.rows], dtype=np.int64),
         }
@@ -424,6 +424,11 @@ class WeightedRetrainingRun:
             arrays["snapshot_images"] = np.stack([s.numpy() for s in self.state.snapshots])
             arrays["snapshot_iterations"] = np.asarray(self.state.snapshot_iterations, np.int64)
         return arrays
+
+    def _latent_array(self, d: int) -> np.ndarray:
+        """The queried latent points (n, d): integers for code grids, floats otherwise."""
+        latents = np.asarray(self.state.latents, dtype=np.float64).reshape(-1, d)
+        return latents.astype(np.int64) if self.model.latent_kind == "discrete" else latents
 
 
 def _as_json(settings: Any) -> Any:

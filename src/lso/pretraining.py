@@ -66,13 +66,13 @@ def pretrain(
 @torch.no_grad()
 def _model_figure(model: Any, val: torch.Tensor, device: torch.device) -> Any:
     """Reconstructions of validation images; for 2-D latents the decoded manifold, otherwise
-    decodings of prior samples z ~ N(0, I) (what the optimiser's candidates look like)."""
+    decodings of prior samples (what the optimiser's candidates look like)."""
     originals = val[:10]
     means, _ = model.encode(originals)
     reconstructions = model.decode(means).cpu().numpy()
     if model.latent_dim != 2:
         generator = torch.Generator().manual_seed(0)
-        z = torch.randn(20, model.latent_dim, generator=generator).to(device)
+        z = model.prior_sample(20, generator).to(device)
         samples = model.decode(z).cpu().numpy()
         return plots.plot_reconstructions(originals.cpu().numpy(), reconstructions, samples)
     grid = latent_grid(4.0, 20)

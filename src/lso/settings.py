@@ -43,6 +43,7 @@ OPTIMIZERS = {
     "sampling": ("lso.optimizers.bayesopt", "SamplingOptimizer"),
     # sampling in rounds of M on a warm sparse GP; the schema gives it its own defaults
     "stronger_nas": ("lso.optimizers.bayesopt", "SamplingOptimizer"),
+    "codes": ("lso.optimizers.categorical", "CodeOptimizer"),
 }
 # Objective -> (module, attribute): a function of images, or a class built from the predictor
 # checkpoint with ``load(path, device)``. Imported only when chosen, and a code input of
@@ -71,7 +72,13 @@ RESERVED_MODEL_NAMES = ("classifier", *(f"joint_{predictor}" for predictor in PR
 DIGIT_SOURCES = ("embedded", "idx", "npz")
 FACE_SOURCES = ("generated", "celeba_dialog", "celeba")
 # Model type -> the data family it is trained on.
-MODEL_FAMILIES = {"vae": "digits", "rae": "digits", "face_vae": "faces", "sn_gan": "faces"}
+MODEL_FAMILIES = {
+    "vae": "digits",
+    "rae": "digits",
+    "face_vae": "faces",
+    "sn_gan": "faces",
+    "vq_vae": "faces",
+}
 # Objective -> the data family whose images it scores.
 OBJECTIVE_FAMILIES = {"thickness": "digits", "expected_level": "faces"}
 
@@ -148,7 +155,7 @@ class ConstraintSettings(NamedTuple):
 class SurrogateSettings(NamedTuple):
     """A BO surrogate; the fields of the other type are None."""
 
-    type: str  # gp | dngo
+    type: str  # gp | dngo (local, sampling, stronger_nas) | trees | categorical_gp (codes)
     normalize_inputs: bool
     predict_batch_size: int
     kernel: str | None
@@ -161,6 +168,12 @@ class SurrogateSettings(NamedTuple):
     epochs: int | None
     lr: float | None
     batch_size: int | None
+    n_estimators: int | None  # trees
+    max_depth: int | None
+    num_leaves: int | None
+    min_child_samples: int | None
+    learning_rate: float | None
+    kappa: float | None
 
     def options(self) -> dict[str, Any]:
         """Constructor keywords of the surrogate class of this type."""
@@ -170,7 +183,7 @@ class SurrogateSettings(NamedTuple):
 class OptimizerSettings(NamedTuple):
     """A latent optimiser; the fields another type does not take are None."""
 
-    type: str  # grid | local | sampling | stronger_nas
+    type: str  # grid | local | sampling | stronger_nas | codes
     batch_size: int | None  # q, points per call; None proposes a whole iteration at once
     bounds: float
     grid_len: int | None  # grid
@@ -183,6 +196,7 @@ class OptimizerSettings(NamedTuple):
     candidate_distribution: str | None
     dedup_distance: float | None
     generated_samples: int | None
+    n_mutations: int | None  # codes
     n_starts: int | None  # local
     method: str | None
     maxiter: int | None
@@ -610,6 +624,13 @@ def _check_models(settings: PipelineSettings) -> None:
                 f"models.{name}.dataset {model.dataset!r} keeps all digits (digit: null); "
                 "thickness models need one digit"
             )
+        if model.type == "vq_vae":
+            side = 64 >> len(model.hparams["widths"])
+            if model.latent_dim != side * side:
+                raise InputError(
+                    f"models.{name}.latent_dim must be the number of grid cells: widths "
+                    f"{model.hparams['widths']} give a {side}x{side} grid, so {side * side}"
+                )
     for name in sorted(set(RESERVED_MODEL_NAMES) & set(settings.models)):
         raise InputError(f"models.{name}: the name is reserved for the pipeline's own models")
 
@@ -698,6 +719,23 @@ def _check_experiment(name: str, experiment: ExperimentSettings, model: ModelSet
             f"{experiment.model} is a {model.type}"
         )
     _check_gan_experiment(key, experiment, model)
+    _check_code_experiment(key, experiment, model)
+
+
+def _check_code_experiment(key: str, experiment: ExperimentSettings, model: ModelSettings) -> None:
+    """Code grids and the codes optimiser belong together; the VQ-VAE has no constraint."""
+    run, is_vq = experiment.run, model.type == "vq_vae"
+    if is_vq != (run.optimizer.type == "codes"):
+        raise InputError(
+            f"{key}.optimizer.type {run.optimizer.type!r}: the 'codes' optimiser searches "
+            f"grids of code indices, which only a vq_vae has ({experiment.model} is a "
+            f"{model.type})"
+        )
+    if is_vq and run.constraint.type != "none":
+        raise InputError(
+            f"{key}.constraint.type {run.constraint.type!r}: a vq_vae's latent points are code "
+            "grids, which no density constraint models; use 'none'"
+        )
 
 
 def _check_gan_experiment(key: str, experiment: ExperimentSettings, model: ModelSettings) -> None:

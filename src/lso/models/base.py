@@ -118,6 +118,10 @@ class LatentModel(TrainableModule, ABC):
         """Return the latent mean and log-variance (``None`` for deterministic encoders)."""
         raise NotImplementedError(f"model type {self.kind!r} has no encoder")
 
+    def prior_sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` latent points from the model's prior (CPU): N(0, I) for continuous latents."""
+        return torch.randn(n, self.latent_dim, generator=generator)
+
     @abstractmethod
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Images (n, *image_shape) in [0, 1]: pixel probabilities or the mean image."""

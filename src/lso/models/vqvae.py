@@ -165,6 +165,10 @@ class VQVAE(LatentModel):
         """Images of flattened code grids (n, latent_dim) of integer values."""
         return self.decode_indices(z.view(len(z), self.grid_side, self.grid_side))
 
+    def prior_sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Grids of codes drawn uniformly (the VQ-VAE's prior, never trained here)."""
+        return torch.randint(self.codebook_size, (n, self.latent_dim), generator=generator).float()
+
     def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         z_e = self.encoder(x)
         indices = self.nearest_codes(z_e.detach())
