@@ -157,6 +157,17 @@ def test_a_killed_vq_vae_run_resumes_to_identical_code_grids(killed_and_resumed)
     assert arrays["latents"].min() >= 0 and arrays["latents"].max() < 16
 
 
+def test_each_retraining_records_the_codebook_usage(tmp_path):
+    out = tmp_path / "usage"
+    run = vq_run(small(), faces_data(), out)
+    run.run()
+    run.write_outputs(out, {"experiment": "usage", "seed": 4})
+    diagnostics = pd.read_csv(out / "diagnostics.csv")
+    assert diagnostics.codes_used.notna().sum() == 2  # one row per retraining (r = 3, B = 6)
+    assert diagnostics.codes_used.dropna().between(1, 16).all()
+    assert (diagnostics.perplexity.dropna() <= diagnostics.codes_used.dropna()).all()
+
+
 def test_the_categorical_gp_proposes_new_grids_with_predictions(tmp_path):
     spec = {**VQ_SPEC, "budget": 2, "retrain_every": 2}
     spec["optimizer"] = {**VQ_SPEC["optimizer"], "surrogate": {"type": "categorical_gp"}}

@@ -206,7 +206,7 @@ class WeightedRetrainingRun:
                 self.settings.initial_retrain_epochs if t == 0 else self.settings.retrain_epochs
             )
             if t == 0 or not math.isinf(self.settings.retrain_every):
-                self._retrain(epochs, t)
+                timings.update(self._retrain(epochs, t))
             if self.settings.snapshot is not None:
                 self._snapshot(t)
             timings["retrain_seconds"] = time.perf_counter() - start
@@ -231,9 +231,11 @@ class WeightedRetrainingRun:
     def _data_tensor(self) -> torch.Tensor:
         return self.state.data_images.to(self.device, torch.float32) / 255.0
 
-    def _retrain(self, epochs: float, t: int) -> None:
+    def _retrain(self, epochs: float, t: int) -> dict[str, float]:
+        """Retrain on the weighted data; return the model's ``retrain_diagnostics`` terms,
+        averaged over the retraining's steps."""
         if epochs <= 0:
-            return
+            return {}
         weighting = self.settings.weighting
         weights = compute_weights(
             self.state.data_scores.numpy(), weighting.type, **weighting.parameters()
@@ -260,6 +262,8 @@ class WeightedRetrainingRun:
             epochs,
             log.loc[log.split == "train", "loss"].iloc[-1],
         )
+        train = log[log.split == "train"]
+        return {term: float(train[term].mean()) for term in self.model.retrain_diagnostics}
 
     def _propose(self) -> tuple[Proposal, dict[str, float]]:
         """Fit the constraint to the current data and ask the optimiser for one round."""

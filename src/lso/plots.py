@@ -359,6 +359,7 @@ DIAGNOSTIC_PANELS = (
     ("acquisition_seconds", "acquisition optimisation", "seconds"),
     ("propose_seconds", "whole proposal", "seconds"),
     ("predictive_log_likelihood", "predictive log likelihood of proposals", "mean log density"),
+    ("codes_used", "codebook usage in retraining", "codes per batch"),
 )
 
 

@@ -109,6 +109,9 @@ class LatentModel(TrainableModule, ABC):
     binary: bool = False
     has_encoder: bool = True
     latent_kind: str = "continuous"
+    # loss-log terms the loop records per retraining (their mean over its steps) beside each
+    # round's diagnostics, e.g. a VQ-VAE's codebook usage
+    retrain_diagnostics: tuple[str, ...] = ()
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__(**hparams)

@@ -86,6 +86,7 @@ class VQVAE(LatentModel):
     kind = "vq_vae"
     image_shape = (3, IMAGE_SIZE, IMAGE_SIZE)
     latent_kind = "discrete"
+    retrain_diagnostics = ("codes_used", "perplexity")
     channels_last = False  # 1x1 convolutions from few channels: see lso.models.resnet
 
     def __init__(
