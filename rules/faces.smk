@@ -97,6 +97,7 @@ rule plot_headline:
 rule plot_discriminator_scores:
     input:
         queries=experiment_run_files("queries.csv"),
+        info=experiment_run_files("run.json"),
         dataset=experiment_dataset,
         model=experiment_model,
         code=code("plot_discriminator_scores.py", model_module("sn_gan")),

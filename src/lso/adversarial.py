@@ -67,9 +67,10 @@ def train_adversarially(
     continue from the model's previous call (stored in its state dict) and are stored again.
     """
     device = images.device
+    per_epoch = batches_per_epoch(len(images), settings.batch_size)
     steps = generator_steps(len(images), settings, model.n_dis)
     real_settings = FitSettings(
-        epochs=steps * model.n_dis / batches_per_epoch(len(images), settings.batch_size),
+        epochs=steps * model.n_dis / per_epoch,
         batch_size=settings.batch_size,
         lr=settings.lr,
     )
@@ -105,9 +106,7 @@ def train_adversarially(
         rows.append(
             {
                 "step": step + 1,
-                "epoch": (step + 1)
-                * model.n_dis
-                / batches_per_epoch(len(images), settings.batch_size),
+                "epoch": (step + 1) * model.n_dis / per_epoch,
                 "split": "train",
                 "loss": d_loss.item(),
                 "d_loss": d_loss.item(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from lso import plots
@@ -13,6 +12,7 @@ from lso.data.face_dataset import generative_split, load_face_dataset
 from lso.face_evaluation import batched
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
+from lso.results import load_run
 from lso.utils import PathLike, resolve_device
 
 
@@ -46,8 +46,9 @@ def plot_discriminator_scores(
                 lambda z: model.discriminate(model.decode(z)), prior.numpy(), device
             ),
         }
-    queries = [pd.read_csv(Path(run_dir) / "queries.csv")["log_density"] for run_dir in run_dirs]
-    logits["queries (at query time)"] = np.concatenate([q.to_numpy() for q in queries])
+    logits["queries (at query time)"] = np.concatenate(
+        [load_run(run_dir).queries["log_density"].to_numpy() for run_dir in run_dirs]
+    )
     threshold = float(np.quantile(logits["prior samples"], quantile))
     fig = plots.plot_score_histograms(logits, threshold, f"prior {quantile:g}-quantile", title)
     plots.save_figure(fig, Path(output))

@@ -297,9 +297,7 @@ class WeightedRetrainingRun:
             data_images=data,
             data_scores=self.state.data_scores.numpy(),
             seed=round_seed,
-            query_latents=np.asarray(self.state.latents, dtype=np.float64).reshape(
-                -1, self.model.latent_dim
-            ),
+            query_latents=self._query_latents(),
             query_scores=np.asarray([row["score"] for row in self.state.rows], dtype=np.float64),
             model_version=self.state.n_retrainings,
             run_seed=self.seed,
@@ -410,14 +408,13 @@ class WeightedRetrainingRun:
         self.state_path.unlink(missing_ok=True)
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        d = self.model.latent_dim
         arrays = {
             "images": (
                 torch.stack(self.state.images).numpy()
                 if self.state.images
                 else np.zeros((0, *self.model.image_shape), np.uint8)
             ),
-            "latents": self._latent_array(d),
+            "latents": self._latent_array(),
             "scores": np.asarray([r["score"] for r in self.state.rows], dtype=np.float64),
             "iterations": np.asarray([r["iteration"] for r in self.state.rows], dtype=np.int64),
         }
@@ -429,9 +426,13 @@ class WeightedRetrainingRun:
             arrays["snapshot_iterations"] = np.asarray(self.state.snapshot_iterations, np.int64)
         return arrays
 
-    def _latent_array(self, d: int) -> np.ndarray:
-        """The queried latent points (n, d): integers for code grids, floats otherwise."""
-        latents = np.asarray(self.state.latents, dtype=np.float64).reshape(-1, d)
+    def _query_latents(self) -> np.ndarray:
+        """The latent points queried so far, (n, latent_dim) float64."""
+        return np.asarray(self.state.latents, dtype=np.float64).reshape(-1, self.model.latent_dim)
+
+    def _latent_array(self) -> np.ndarray:
+        """The queried latent points for the run files: integers for code grids."""
+        latents = self._query_latents()
         return latents.astype(np.int64) if self.model.latent_kind == "discrete" else latents
 
 
