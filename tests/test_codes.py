@@ -7,8 +7,11 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
+from botorch.models.kernels.categorical import CategoricalKernel
 
 from lso.optimizers.codes import optimise_codes, single_changes
+from lso.surrogates.categorical_gp import HammingKernel
 from lso.surrogates.trees import TreeEnsembleSurrogate
 
 TARGET = np.array([3, 0, 4, 1, 2, 4])
@@ -81,3 +84,26 @@ def test_the_tree_surrogate_learns_the_toy_objective():
     test = rng.integers(K, size=(200, len(TARGET)))
     correlation = np.corrcoef(surrogate.predict(test), matches(test))[0, 1]
     assert correlation > 0.8
+
+
+@pytest.mark.parametrize("ard", [True, False])
+def test_the_fast_hamming_kernel_equals_botorchs_categorical_kernel(ard):
+    """Same values and lengthscale gradients on plain, batched (acquisition) and diagonal calls."""
+    generator = torch.Generator().manual_seed(0)
+    x1 = torch.randint(0, 5, (7, 6), generator=generator).double()
+    x2 = torch.randint(0, 5, (4, 6), generator=generator).double()
+    batched = (x1[:, None, :], x2.expand(7, 4, 6))
+    lengthscale = torch.rand(1, 6 if ard else 1, generator=generator).double() + 0.2
+    kernels = [
+        cls(ard_num_dims=6 if ard else None).double() for cls in (CategoricalKernel, HammingKernel)
+    ]
+    for kernel in kernels:
+        kernel.lengthscale = lengthscale
+    for inputs, diag in [((x1, x2), False), (batched, False), ((x1, x1.flip(0)), True)]:
+        reference, fast = (kernel(*inputs, diag=diag).to_dense() for kernel in kernels)
+        torch.testing.assert_close(fast, reference, rtol=1e-12, atol=1e-12)
+        gradients = [
+            torch.autograd.grad(out.sum(), kernel.raw_lengthscale)[0]
+            for out, kernel in zip((reference, fast), kernels, strict=True)
+        ]
+        torch.testing.assert_close(gradients[1], gradients[0], rtol=1e-10, atol=1e-12)
