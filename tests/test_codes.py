@@ -92,14 +92,20 @@ def test_the_fast_hamming_kernel_equals_botorchs_categorical_kernel(ard):
     generator = torch.Generator().manual_seed(0)
     x1 = torch.randint(0, 5, (7, 6), generator=generator).double()
     x2 = torch.randint(0, 5, (4, 6), generator=generator).double()
-    batched = (x1[:, None, :], x2.expand(7, 4, 6))
+    shared = (x1[:, None, :], x2.expand(7, 4, 6))  # log EI's batches: one training set
+    own = (x1[:, None, :], torch.randint(0, 5, (7, 4, 6), generator=generator).double())
     lengthscale = torch.rand(1, 6 if ard else 1, generator=generator).double() + 0.2
     kernels = [
         cls(ard_num_dims=6 if ard else None).double() for cls in (CategoricalKernel, HammingKernel)
     ]
     for kernel in kernels:
         kernel.lengthscale = lengthscale
-    for inputs, diag in [((x1, x2), False), (batched, False), ((x1, x1.flip(0)), True)]:
+    for inputs, diag in [
+        ((x1, x2), False),
+        (shared, False),
+        (own, False),
+        ((x1, x1.flip(0)), True),
+    ]:
         reference, fast = (kernel(*inputs, diag=diag).to_dense() for kernel in kernels)
         torch.testing.assert_close(fast, reference, rtol=1e-12, atol=1e-12)
         gradients = [

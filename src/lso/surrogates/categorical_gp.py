@@ -43,11 +43,33 @@ class HammingKernel(CategoricalKernel):
         weights = 1.0 / (lengthscale * n_positions)
         if diag:
             return torch.exp(-((x1 != x2).to(weights.dtype) * weights).sum(-1))
-        distance = sum(
-            (x1[..., :, None, j] != x2[..., None, :, j]) * weights[..., j, None]
-            for j in range(n_positions)
-        )
-        return torch.exp(-distance)
+        shared = _shared_across_batch(x1, x2) if weights.dim() == 2 else None
+        if shared is not None:
+            flat = _distance(x1.reshape(-1, n_positions), shared, weights)
+            return torch.exp(-flat.reshape(*x1.shape[:-1], shared.shape[0]))
+        return torch.exp(-_distance(x1, x2, weights))
+
+
+def _distance(x1: torch.Tensor, x2: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """sum_j weights_j [x1_j != x2_j] for every pair of rows, one position at a time."""
+    return sum(
+        (x1[..., :, None, j] != x2[..., None, :, j]) * weights[..., j, None]
+        for j in range(x1.shape[-1])
+    )
+
+
+def _shared_across_batch(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor | None:
+    """x2's one (n, d) matrix when every batch holds the same one, else None.
+
+    Log EI evaluates candidates as a (b, 1, d) batch, and gpytorch's posterior pairs each
+    with its own copy of the training grids, (b, n, d). Comparing the b candidates with one
+    small copy reads it from cache; comparing each with its own copy reads all b copies,
+    strided, once per position (about 4x slower at b = 2,048, n = 400, d = 64).
+    """
+    if x2.dim() < 3 or x1.shape[:-2] != x2.shape[:-2]:
+        return None
+    first = x2.reshape(-1, *x2.shape[-2:])[0]
+    return first if torch.equal(x2, first.expand_as(x2)) else None
 
 
 class CategoricalGPSurrogate:
