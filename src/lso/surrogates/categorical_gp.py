@@ -8,7 +8,7 @@ expected improvement over the best training score (BoTorch), evaluated in blocks
 BoTorch's kernel builds the whole (n, n', d) mismatch tensor divided by the lengthscales,
 and its backward pass another one; on 400 grids of 64 codes that made the marginal-likelihood
 fit the bulk of each proposal. `HammingKernel` computes the same values position by position,
-so the largest tensor is (n, n'): about 10x faster forward + backward (benchmarks/README.md).
+so the largest tensor is (n, n'): 5-12x faster forward + backward (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ def _shared_across_batch(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor | N
     return first if torch.equal(x2, first.expand_as(x2)) else None
 
 
+def categorical_gp(
+    train_x: torch.Tensor, train_y: torch.Tensor, kernel_class: type = HammingKernel
+) -> SingleTaskGP:
+    """The unfitted GP: a scaled ARD categorical kernel on (n, d) grids, standardised (n, 1) y."""
+    kernel = ScaleKernel(kernel_class(ard_num_dims=train_x.shape[1]))
+    return SingleTaskGP(train_x, train_y, covar_module=kernel, outcome_transform=Standardize(m=1))
+
+
 class CategoricalGPSurrogate:
     """An exact GP on (n, d) code grids; fit once per proposal (n is the n_best + n_random)."""
 
@@ -84,10 +92,7 @@ class CategoricalGPSurrogate:
         torch.manual_seed(self.seed)
         train_x = torch.as_tensor(np.asarray(x), dtype=torch.float64)
         train_y = torch.as_tensor(np.asarray(y), dtype=torch.float64)[:, None]
-        kernel = ScaleKernel(HammingKernel(ard_num_dims=train_x.shape[1]))
-        self._model = SingleTaskGP(
-            train_x, train_y, covar_module=kernel, outcome_transform=Standardize(m=1)
-        )
+        self._model = categorical_gp(train_x, train_y)
         fit_gpytorch_mll(ExactMarginalLogLikelihood(self._model.likelihood, self._model))
         self._acquisition = LogExpectedImprovement(self._model, best_f=train_y.max())
         return self
