@@ -37,16 +37,17 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from lso.constraints import build_constraint, encode_dataset
-from lso.data.mnist import load_mnist, thickness
+from lso.config.parse import optimizer_from
+from lso.constraints.base import build_constraint, encode_dataset
+from lso.core.training import fit
+from lso.core.weighting import rank_weights
 from lso.models.base import LatentModel
-from lso.models.registry import build_model
-from lso.optimizers import build_optimizer
-from lso.optimizers.base import SearchContext
-from lso.settings import optimizer_from
-from lso.training import FitSettings, fit
+from lso.models.build import build_model
+from lso.models.fitting import FitSettings
+from lso.optimizers.base import SearchContext, build_optimizer
+from lso.tasks.digits.mnist import load_mnist
+from lso.tasks.digits.objective import thickness
 from lso.utils import InputError
-from lso.weighting import rank_weights
 
 R = 5  # queries per round, as in both thesis runs
 

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from lso.optimizers.codes import optimise_codes
+from lso.optimizers.code_search import optimise_codes
 from lso.surrogates.categorical_gp import CategoricalGPSurrogate
 from lso.surrogates.trees import TreeEnsembleSurrogate
 

@@ -16,14 +16,17 @@ import time
 import numpy as np
 import torch
 
-from lso.constraints import build_constraint
-from lso.data.mnist import load_mnist, prepare_digit_dataset, thickness
-from lso.models import build_model
+from lso.constraints.base import build_constraint
+from lso.core.training import fit
+from lso.core.weighting import rank_weights
+from lso.models.build import build_model
+from lso.models.fitting import FitSettings
 from lso.optimizers.base import SearchContext
 from lso.optimizers.grid import GridOptimizer, latent_grid
-from lso.training import FitSettings, fit
+from lso.tasks.digits.dataset import prepare_digit_dataset
+from lso.tasks.digits.mnist import load_mnist
+from lso.tasks.digits.objective import thickness
 from lso.utils import resolve_device
-from lso.weighting import rank_weights
 
 
 def timed(function, repeats: int, device: torch.device) -> float:

@@ -43,9 +43,10 @@ from botorch.models.model import Model
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from scipy.optimize import minimize
 
-from lso.acquisition import make_acquisition
-from lso.optimizers.bayesopt import evaluate_acquisition, negated_acquisition
-from lso.surrogates import GPSurrogate
+from lso.optimizers.acquisition import make_acquisition
+from lso.optimizers.bayesopt import evaluate_acquisition
+from lso.optimizers.local import negated_acquisition
+from lso.surrogates.gp import GPSurrogate
 
 D, N_TRAIN, N_TEST, NOISE_STD = 16, 7_000, 1_000, 0.5
 N_CANDIDATES, N_STARTS, R = 10_000, 10, 5

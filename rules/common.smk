@@ -1,23 +1,25 @@
 """Settings, target lists and input functions.
 
-The config is validated and typed once, here, before any job runs (lso.settings). Each rule
+The config is validated and typed once, here, before any job runs (lso.config). Each rule
 passes each job only the settings object it uses, and lists as code inputs exactly the
-library files its script imports (lso.code_inputs), so that a change reruns exactly the jobs
-it affects.
+library files its script imports (lso.code_inputs), plus the modules its settings choose by
+name from a registry (model, optimiser, surrogate, constraint, objective, data family), so
+that a change reruns exactly the jobs it affects.
 """
 
 import os
 import re
 
 from lso.code_inputs import script_library_files
-from lso.settings import (
-    MODELS,
-    OBJECTIVES,
-    OPTIMIZERS,
-    PREDICTORS,
-    RESERVED_MODEL_NAMES,
-    parse_config,
-)
+from lso.config.parse import parse_config
+from lso.config.types import PREDICTORS, RESERVED_MODEL_NAMES
+from lso.constraints.registry import CONSTRAINTS
+from lso.core.registry import OBJECTIVES
+from lso.models.registry import MODELS
+from lso.optimizers.registry import OPTIMIZERS
+from lso.surrogates.registry import SURROGATES
+from lso.tasks.registry import TASKS
+from lso.tasks.sources import image_listing_digest, label_files
 
 SETTINGS = parse_config(config)
 EXPERIMENTS = SETTINGS.experiments
@@ -27,8 +29,10 @@ PLOTS = SETTINGS.plots
 CLASSIFIER = SETTINGS.classifier
 CONDGEN = SETTINGS.condgen
 PREDICTOR = SETTINGS.predictor
-# GPUs are asked for only when jobs may use one: `device: cpu` never requests them (on SLURM
-# a CPU partition could never schedule a --gpus job).
+# Every rule that runs a network on the configured device is handed `device` and asks for
+# the `gpu` resource, unless the device is the CPU: then no job asks for one (on SLURM a CPU
+# partition could never schedule a --gpus job). Rules that are not handed the device run on
+# the CPU; tests/test_workflow.py checks this pairing for every rule.
 GPU = int(SETTINGS.uses_gpu)
 # A classifier trained on binarised digits judges decoded images rounded to {0, 1}.
 CLASSIFIER_BINARISED = bool(
@@ -42,44 +46,59 @@ def code(script, *modules):
     return script_library_files(path, *modules)
 
 
-def model_module(kind):
-    """The library module implementing model type ``kind`` (it is loaded by name)."""
-    return MODELS[kind][0]
+def model_modules(kind):
+    """The modules a model type loads by name: its class's, and its pretraining monitor's."""
+    traits = MODELS.traits(kind)
+    return [MODELS.module(kind), *([traits.monitor] if traits.monitor else [])]
 
 
 # Conditional generation loads the joint VAEs and the classifier (its black box).
-CONDGEN_MODEL_MODULES = (model_module("joint_vae"), model_module("classifier"))
+CONDGEN_MODEL_MODULES = (MODELS.module("joint_vae"), MODELS.module("classifier"))
 
 
 def pretrain_code(wildcards):
-    """The pretraining script's library files, with the model type's module."""
-    return code("pretrain.py", model_module(SETTINGS.models[wildcards.model].type))
+    """The pretraining script's library files, with the model type's modules and its data
+    family's reader."""
+    kind = SETTINGS.models[wildcards.model].type
+    return code(
+        "pretrain.py", *model_modules(kind), TASKS.module(MODELS.traits(kind).family)
+    )
 
 
 def pretrain_feature_network(wildcards):
-    """The black-box predictor, whose features give a GAN's pretraining log its Fréchet
-    distances (models with an encoder do not use it)."""
-    if SETTINGS.models[wildcards.model].type == "sn_gan" and PREDICTOR:
+    """The black-box predictor, whose features give a monitored pretraining (the GAN's) its
+    Fréchet distances; models without a monitor do not use it."""
+    if MODELS.traits(SETTINGS.models[wildcards.model].type).monitor and PREDICTOR:
         return "results/predictors/black_box/model.pt"
     return []
 
 
 def gan_experiments():
+    """Experiments whose model has a discriminator (their discriminator-score figure)."""
     return [
-        e for e in EXPERIMENTS if SETTINGS.models[EXPERIMENTS[e].model].type == "sn_gan"
+        e
+        for e in EXPERIMENTS
+        if MODELS.traits(SETTINGS.models[EXPERIMENTS[e].model].type).discriminator
     ]
 
 
 def optimize_code(wildcards):
-    """The optimisation script's library files, with the modules chosen by name: the
-    optimiser's, the model's and the objective's."""
+    """The optimisation script's library files, with every module its settings choose by
+    name: the model's, the optimiser's, the surrogate's, the constraint's, the objective's and
+    the data family's."""
     experiment = EXPERIMENTS[wildcards.experiment]
-    return code(
-        "optimize.py",
-        OPTIMIZERS[experiment.run.optimizer.type][0],
-        model_module(SETTINGS.models[experiment.model].type),
-        OBJECTIVES[experiment.run.objective][0],
-    )
+    run = experiment.run
+    kind = SETTINGS.models[experiment.model].type
+    modules = [
+        MODELS.module(kind),
+        OPTIMIZERS.module(run.optimizer.type),
+        CONSTRAINTS.module(run.constraint.type),
+        OBJECTIVES.module(run.objective),
+        TASKS.module(OBJECTIVES.traits(run.objective).family),
+    ]
+    if run.optimizer.surrogate is not None:
+        modules.append(SURROGATES.module(run.optimizer.surrogate.type))
+    return code("optimize.py", *modules)
 
 
 def experiment_family(experiment):
@@ -94,9 +113,31 @@ def experiments_of(family):
 
 def black_box_predictor(wildcards):
     """The predictor checkpoint an experiment's objective loads, if it needs one."""
-    if EXPERIMENTS[wildcards.experiment].run.objective == "expected_level":
+    if OBJECTIVES.traits(EXPERIMENTS[wildcards.experiment].run.objective).predictor:
         return "results/predictors/black_box/model.pt"
     return []
+
+
+def raw_data(wildcards):
+    """The files a user brought that preparing the data set reads (labels, IDX, npz), and
+    the manifest that stands for its image directory."""
+    spec = SETTINGS.datasets[wildcards.dataset]
+    inputs = (
+        [str(path) for path in label_files(spec.source, spec.path)] if spec.path else []
+    )
+    if spec.image_dir:
+        inputs.append(f"data/manifests/{wildcards.dataset}.tsv")
+    return inputs
+
+
+def image_listing(wildcards):
+    """A digest of the image directory's listing: a new one reruns list_images."""
+    return image_listing_digest(SETTINGS.datasets[wildcards.dataset].image_dir)
+
+
+def feature_network(path):
+    """A user's feature network as an input (when the config names one)."""
+    return [path] if path else []
 
 
 def names_pattern(names):
@@ -234,7 +275,11 @@ def final_outputs():
             outputs.append(f"{folder}/headline.png")
         if experiment in gan_experiments():
             outputs.append(f"{folder}/discriminator_scores.png")
-    outputs += [f"results/figures/models/{m}/training.png" for m in USED_MODELS]
+    outputs += [
+        f"results/figures/models/{m}/{name}.png"
+        for m in USED_MODELS
+        for name in ("training", "samples")
+    ]
     outputs += [
         f"results/figures/datasets/{d}/weight_distribution.png"
         for d in USED_DATASETS
@@ -242,9 +287,12 @@ def final_outputs():
     ]
     if PREDICTOR:
         outputs += [
-            f"results/predictors/{role}/{name}"
+            path
             for role in ("black_box", "judge")
-            for name in ("metrics.json", "reliability.png")
+            for path in (
+                f"results/predictors/{role}/metrics.json",
+                f"results/figures/predictors/{role}/reliability.png",
+            )
         ]
     if CLASSIFIER:
         outputs += ["results/models/classifier/metrics.json"]
@@ -262,3 +310,9 @@ def final_outputs():
             f"results/figures/models/joint_{p}/training.png" for p in PREDICTORS
         ]
     return outputs
+
+
+def discriminator_scores_code(wildcards):
+    """The discriminator-score figure's library files, with the experiment's model module."""
+    kind = SETTINGS.models[EXPERIMENTS[wildcards.experiment].model].type
+    return code("plot_discriminator_scores.py", MODELS.module(kind))

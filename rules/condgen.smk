@@ -1,7 +1,7 @@
 rule train_joint:
     input:
         dataset=lambda wildcards: f"data/processed/{CONDGEN.dataset}.npz",
-        code=code("train_joint.py", model_module("joint_vae")),
+        code=code("train_joint.py", MODELS.module("joint_vae")),
     output:
         checkpoint="results/models/joint_{predictor}/model.pt",
         train_log="results/models/joint_{predictor}/train_log.csv",
@@ -33,6 +33,7 @@ rule condgen_bo:
         "../envs/lso.yaml"
     threads: 1
     resources:
+        gpu=GPU,
         mem_mb=2000,
     params:
         spec=lambda wildcards: CONDGEN.search,
@@ -72,7 +73,7 @@ rule plot_condgen_latent_spaces:
     input:
         joints=expand("results/models/joint_{predictor}/model.pt", predictor=PREDICTORS),
         dataset=lambda wildcards: f"data/processed/{CONDGEN.dataset}.npz",
-        code=code("plot_condgen_latent_spaces.py", model_module("joint_vae")),
+        code=code("plot_condgen_latent_spaces.py", MODELS.module("joint_vae")),
     output:
         report(
             "results/figures/condgen/latent_spaces.png",
@@ -89,7 +90,6 @@ rule plot_condgen_latent_spaces:
         mem_mb=2000,
     params:
         bounds=lambda wildcards: CONDGEN.search.bounds,
-        device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_condgen_latent_spaces.py"
 
@@ -118,7 +118,6 @@ rule plot_condgen_landscapes:
         bounds=lambda wildcards: CONDGEN.search.bounds,
         grid_len=lambda wildcards: CONDGEN.landscape_grid_len,
         binarise=CLASSIFIER_BINARISED,
-        device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_condgen_landscapes.py"
 

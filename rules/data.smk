@@ -1,5 +1,23 @@
+rule list_images:
+    output:
+        "data/manifests/{dataset}.tsv",
+    log:
+        "logs/list_images/{dataset}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        image_dir=lambda wildcards: SETTINGS.datasets[wildcards.dataset].image_dir,
+        listing=image_listing,
+    script:
+        "../workflow_scripts/list_images.py"
+
+
 rule prepare_data:
     input:
+        raw=raw_data,
         code=code("prepare_data.py"),
     output:
         "data/processed/{dataset}.npz",

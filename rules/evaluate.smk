@@ -1,7 +1,7 @@
 rule train_classifier:
     input:
         dataset=lambda wildcards: f"data/processed/{CLASSIFIER.dataset}.npz",
-        code=code("train_classifier.py", model_module("classifier")),
+        code=code("train_classifier.py", MODELS.module("classifier")),
     output:
         checkpoint="results/models/classifier/model.pt",
         train_log="results/models/classifier/train_log.csv",
@@ -33,7 +33,8 @@ rule evaluate_validity:
         info="results/opt/{experiment}/seed{seed}/run.json",
         dataset=experiment_dataset,
         classifier="results/models/classifier/model.pt",
-        code=code("evaluate_validity.py", model_module("classifier")),
+        feature_network=feature_network(SETTINGS.validity.feature_network),
+        code=code("evaluate_validity.py", MODELS.module("classifier")),
     output:
         per_query="results/opt/{experiment}/seed{seed}/validity.csv",
         summary="results/opt/{experiment}/seed{seed}/evaluation.json",
@@ -45,6 +46,7 @@ rule evaluate_validity:
         "../envs/lso.yaml"
     threads: 1
     resources:
+        gpu=GPU,
         mem_mb=2000,
     params:
         spec=SETTINGS.validity,

@@ -1,7 +1,7 @@
 rule train_predictor:
     input:
         dataset=lambda wildcards: f"data/processed/{PREDICTOR.dataset}.npz",
-        code=code("train_predictor.py", model_module("resnet_classifier")),
+        code=code("train_predictor.py", MODELS.module("resnet_classifier")),
     output:
         checkpoint="results/predictors/{role}/model.pt",
         train_log="results/predictors/{role}/train_log.csv",
@@ -12,13 +12,7 @@ rule train_predictor:
             subcategory="predictors",
             labels={"model": "{role}", "figure": "calibration metrics"},
         ),
-        reliability=report(
-            "results/predictors/{role}/reliability.png",
-            caption="../report/reliability.rst",
-            category="Models",
-            subcategory="predictors",
-            labels={"model": "{role}", "figure": "reliability diagram"},
-        ),
+        calibration="results/predictors/{role}/calibration.npz",
     log:
         "logs/train_predictor/{role}.log",
     wildcard_constraints:
@@ -36,6 +30,31 @@ rule train_predictor:
         "../workflow_scripts/train_predictor.py"
 
 
+rule plot_reliability:
+    input:
+        calibration="results/predictors/{role}/calibration.npz",
+        code=code("plot_reliability.py"),
+    output:
+        report(
+            "results/figures/predictors/{role}/reliability.png",
+            caption="../report/reliability.rst",
+            category="Models",
+            subcategory="predictors",
+            labels={"model": "{role}", "figure": "reliability diagram"},
+        ),
+    log:
+        "logs/plot_reliability/{role}.log",
+    wildcard_constraints:
+        role="black_box|judge",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../workflow_scripts/plot_reliability.py"
+
+
 rule evaluate_faces:
     input:
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",
@@ -43,7 +62,8 @@ rule evaluate_faces:
         dataset=experiment_dataset,
         black_box="results/predictors/black_box/model.pt",
         judge="results/predictors/judge/model.pt",
-        code=code("evaluate_faces.py", model_module("resnet_classifier")),
+        feature_network=feature_network(SETTINGS.face_evaluation.feature_network),
+        code=code("evaluate_faces.py", MODELS.module("resnet_classifier")),
     output:
         per_query="results/opt/{experiment}/seed{seed}/judge.csv",
         summary="results/opt/{experiment}/seed{seed}/evaluation.json",
@@ -55,6 +75,7 @@ rule evaluate_faces:
         "../envs/lso.yaml"
     threads: 1
     resources:
+        gpu=GPU,
         mem_mb=4000,
     params:
         spec=SETTINGS.face_evaluation,
@@ -69,7 +90,7 @@ rule plot_headline:
         dataset=experiment_dataset,
         black_box="results/predictors/black_box/model.pt",
         judge="results/predictors/judge/model.pt",
-        code=code("plot_headline.py", model_module("resnet_classifier")),
+        code=code("plot_headline.py", MODELS.module("resnet_classifier")),
     output:
         report(
             "results/figures/experiments/{experiment}/headline.png",
@@ -89,7 +110,6 @@ rule plot_headline:
         mem_mb=2000,
     params:
         title=lambda wildcards: f"{wildcards.experiment}: black box / judge",
-        device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_headline.py"
 
@@ -100,7 +120,7 @@ rule plot_discriminator_scores:
         info=experiment_run_files("run.json"),
         dataset=experiment_dataset,
         model=experiment_model,
-        code=code("plot_discriminator_scores.py", model_module("sn_gan")),
+        code=discriminator_scores_code,
     output:
         report(
             "results/figures/experiments/{experiment}/discriminator_scores.png",
@@ -117,6 +137,7 @@ rule plot_discriminator_scores:
         "../envs/lso.yaml"
     threads: 1
     resources:
+        gpu=GPU,
         mem_mb=2000,
     params:
         quantile=lambda wildcards: EXPERIMENTS[

@@ -147,3 +147,26 @@ rule plot_training:
         mem_mb=1000,
     script:
         "../workflow_scripts/plot_training.py"
+
+
+rule plot_model_samples:
+    input:
+        samples="results/models/{model}/samples.npz",
+        code=code("plot_model_samples.py"),
+    output:
+        report(
+            "results/figures/models/{model}/samples.png",
+            caption="../report/samples.rst",
+            category="Models",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "samples"},
+        ),
+    log:
+        "logs/plot_model_samples/{model}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../workflow_scripts/plot_model_samples.py"

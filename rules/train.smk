@@ -6,13 +6,7 @@ rule pretrain:
     output:
         checkpoint="results/models/{model}/model.pt",
         train_log="results/models/{model}/train_log.csv",
-        figure=report(
-            "results/models/{model}/samples.png",
-            caption="../report/samples.rst",
-            category="Models",
-            subcategory="{model}",
-            labels={"model": "{model}", "figure": "samples"},
-        ),
+        samples="results/models/{model}/samples.npz",
     log:
         "logs/pretrain/{model}.log",
     wildcard_constraints:

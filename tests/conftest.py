@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from lso.data.mnist import load_mnist, prepare_digit_dataset
-from lso.models import build_model
-from lso.training import FitSettings, fit
+from lso.core.training import fit
+from lso.models.build import build_model
+from lso.models.fitting import FitSettings
+from lso.tasks.digits.dataset import prepare_digit_dataset
+from lso.tasks.digits.mnist import load_mnist
 from lso.utils import single_threaded
 
 

@@ -11,13 +11,13 @@ from botorch.acquisition import (
     qLogExpectedImprovement,
 )
 
-from lso.acquisition import (
+from lso.optimizers.acquisition import (
     incumbent_value,
     make_acquisition,
     make_batch_acquisition,
     parse_incumbent,
 )
-from lso.surrogates import GPSurrogate
+from lso.surrogates.gp import GPSurrogate
 from lso.utils import InputError
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -11,20 +11,21 @@ import pytest
 import torch
 from scipy.optimize import OptimizeResult
 
-from lso.constraints import build_constraint, encode_dataset, gmm_fit, gmm_full
-from lso.data.mnist import thickness
-from lso.loop import WeightedRetrainingRun, load_state
+from lso.config.parse import optimizer_from, run_settings_from
+from lso.constraints.base import build_constraint, encode_dataset
+from lso.constraints.gmm import gmm_fit, gmm_full
+from lso.core.loop import WeightedRetrainingRun, load_state
 from lso.models.base import BernoulliImageModel
-from lso.optimizers import bayesopt, build_optimizer
-from lso.optimizers.base import SearchContext, image_keys
-from lso.optimizers.bayesopt import (
+from lso.optimizers import bayesopt
+from lso.optimizers.base import SearchContext, build_optimizer, image_keys
+from lso.optimizers.bayesopt import SamplingOptimizer
+from lso.optimizers.grid import GridOptimizer
+from lso.optimizers.local import (
     MultiStartOptimizer,
-    SamplingOptimizer,
     density_constraint_functions,
     negated_acquisition,
 )
-from lso.optimizers.grid import GridOptimizer
-from lso.settings import optimizer_from, run_settings_from
+from lso.tasks.digits.objective import thickness
 from lso.utils import InputError
 
 SMALL = {"n_candidates": 3000, "surrogate": {"type": "gp", "max_iter": 30}}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lso.calibration import calibration_metrics, expected_level, fit_temperature
+from lso.core.training import fit
+from lso.models.fitting import FitSettings
 from lso.models.resnet import ResNetClassifier
-from lso.training import FitSettings, fit
+from lso.tasks.faces.calibration import calibration_metrics, expected_level, fit_temperature
 from lso.utils import InputError
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lso.core.training import evaluate_loss, fit
 from lso.models.base import LatentModel
+from lso.models.build import build_model
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.models.classifier import FEATURE_DIM, N_CLASSES, MnistClassifier
-from lso.models.registry import build_model
-from lso.training import FitSettings, evaluate_loss, fit
+from lso.models.fitting import FitSettings
 from lso.utils import InputError
 
 

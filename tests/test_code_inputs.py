@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lso.code_inputs import imported_modules, library_files, script_library_files
-from lso.settings import OPTIMIZERS
+from lso.optimizers.registry import OPTIMIZERS
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "workflow_scripts"

@@ -10,7 +10,7 @@ import pytest
 import torch
 from botorch.models.kernels.categorical import CategoricalKernel
 
-from lso.optimizers.codes import optimise_codes, single_changes
+from lso.optimizers.code_search import optimise_codes, single_changes
 from lso.surrogates.categorical_gp import HammingKernel
 from lso.surrogates.trees import TreeEnsembleSurrogate
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from lso.plots import save_figure
 from matplotlib.figure import Figure
 
 from lso.condgen.bo import gp_landscape, run_bo, summarise_condgen, top_evaluations
@@ -22,16 +23,19 @@ from lso.condgen.objective import (
     predicted_probabilities,
     predictor_objective,
 )
-from lso.condgen.plots import (
+from lso.figures.condgen import (
     plot_bo_run,
     plot_latent_spaces,
     plot_objective_landscapes,
     plot_top_images,
 )
-from lso.data.mnist import load_labelled_dataset, prepare_all_digits, save_labelled_dataset
 from lso.models.classifier import MnistClassifier
 from lso.models.joint_vae import JointVAE
-from lso.plots import save_figure
+from lso.tasks.digits.dataset import (
+    load_labelled_dataset,
+    prepare_all_digits,
+    save_labelled_dataset,
+)
 from lso.utils import InputError
 
 OPTIMUM = (1.5, -2.0)
@@ -215,8 +219,8 @@ def test_summary_counts_evaluations_until_the_classifier_is_confident() -> None:
 
 def test_a_saved_run_gives_the_table_and_a_posterior_figure(tmp_path, quadratic_run) -> None:
     """The table applies any threshold to the saved p(target); the figure refits the GP."""
-    from lso.condgen.figures import plot_bo_run as draw_run
-    from lso.condgen.steps import condgen_table
+    from lso.steps.condgen import condgen_table
+    from lso.steps.condgen_figures import plot_bo_run as draw_run
 
     path = tmp_path / "target3" / "seed1.npz"
     path.parent.mkdir()

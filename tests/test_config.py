@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lso.settings import apply_experiment_defaults, load_schema, parse_config, validated
+from lso.config.parse import apply_experiment_defaults, parse_config
+from lso.config.schema import load_schema, validated
 from lso.utils import InputError
 
 REPO = Path(__file__).resolve().parents[1]

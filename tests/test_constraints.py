@@ -9,8 +9,9 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 
-from lso.constraints import build_constraint, encode_dataset, encoder_means, gmm_fit, gmm_full
-from lso.models import build_model
+from lso.constraints.base import build_constraint, encode_dataset, encoder_means
+from lso.constraints.gmm import gmm_fit, gmm_full
+from lso.models.build import build_model
 from lso.utils import InputError
 
 

@@ -8,13 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lso.data.mnist import (
-    load_dataset,
-    load_mnist,
-    prepare_digit_dataset,
-    save_dataset,
-    thickness,
-)
+from lso.tasks.digits.dataset import load_dataset, prepare_digit_dataset, save_dataset
+from lso.tasks.digits.mnist import load_mnist
+from lso.tasks.digits.objective import thickness
 from lso.utils import InputError
 
 IDX_NAMES = {

@@ -6,9 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from lso.models import build_model, load_checkpoint, save_checkpoint
-from lso.models.faces import FaceVAE
-from lso.training import FitSettings, fit
+from lso.core.training import fit
+from lso.models.build import build_model
+from lso.models.checkpoint import load_checkpoint, save_checkpoint
+from lso.models.face_vae import FaceVAE
+from lso.models.fitting import FitSettings
 from lso.utils import InputError
 
 TINY = {"latent_dim": 6, "widths": [8, 8, 16, 16]}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lso.data.celeba import (
+from lso.tasks.faces.celeba import (
     load_face,
     load_faces,
     read_celeba_attributes,
@@ -17,7 +17,7 @@ from lso.data.celeba import (
     read_partition,
     select_by_level,
 )
-from lso.data.faces import ATTRIBUTES, draw_faces
+from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
 from lso.utils import InputError
 
 

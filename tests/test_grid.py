@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from lso.constraints import gmm_full
-from lso.data.mnist import thickness
+from lso.constraints.gmm import gmm_full
 from lso.models.base import BernoulliImageModel
 from lso.optimizers.base import SearchContext, image_keys
 from lso.optimizers.grid import GridOptimizer, latent_grid
+from lso.tasks.digits.objective import thickness
 from lso.utils import InputError
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lso.core.training import fit
+from lso.models.build import build_model
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
+from lso.models.fitting import FitSettings
 from lso.models.joint_vae import JointVAE
-from lso.models.registry import build_model
-from lso.training import FitSettings, fit
 from lso.utils import InputError
 
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-from lso.data.mnist import thickness
-from lso.loop import WeightedRetrainingRun, load_state, state_path_for
-from lso.settings import run_settings_from, weighting_settings
+from lso.config.parse import run_settings_from, weighting_settings
+from lso.core.loop import WeightedRetrainingRun, load_state, state_path_for
+from lso.tasks.digits.objective import thickness
 from lso.utils import InputError
 
 SPEC = {
@@ -194,7 +194,7 @@ def test_resume_in_the_middle_of_an_iteration(trained_vae_state, trained_vae, di
 def test_predictive_log_likelihood_is_the_gaussian_log_density():
     from scipy.stats import norm
 
-    from lso.loop import predictive_log_likelihood
+    from lso.core.loop import predictive_log_likelihood
 
     scores, mean, var = np.array([0.3, 0.5]), np.array([0.2, 0.6]), np.array([0.01, 0.04])
     expected = norm(mean, np.sqrt(var)).logpdf(scores).mean()
@@ -239,8 +239,8 @@ def redness(images: np.ndarray) -> np.ndarray:
 
 def test_a_faces_run_resumes_after_a_kill_to_identical_queries(killed_and_resumed):
     """64x64 colour images and a continuous model run through the same resumable loop."""
-    from lso.data.faces import draw_faces
-    from lso.models import build_model
+    from lso.models.build import build_model
+    from lso.tasks.faces.drawing import draw_faces
 
     images = draw_faces(48, seed=0)[0].astype(np.float32) / 255
     data = {"train_images": images[:40], "val_images": images[40:]}

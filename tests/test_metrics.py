@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from lso.metrics import feature_statistics, frechet_distance, frechet_distance_between, validity
+from lso.core.metrics import (
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_between,
+    validity,
+)
 from lso.utils import InputError
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lso.models import build_model, load_checkpoint, save_checkpoint
+from lso.models.build import build_model
+from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.utils import InputError
 
 

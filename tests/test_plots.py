@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
-
 from lso.plots import (
     plot_best_images,
     plot_image_grid,
@@ -21,7 +19,9 @@ from lso.plots import (
     save_figure,
     tile_grid,
 )
-from lso.results import LatentSnapshots, RunArrays
+from matplotlib.figure import Figure
+
+from lso.core.runfiles import LatentSnapshots, RunArrays
 from lso.utils import InputError
 
 RNG = np.random.default_rng(0)

@@ -11,10 +11,11 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from lso.data.face_dataset import assign_splits, save_face_dataset
-from lso.data.faces import ATTRIBUTES, draw_faces
-from lso.predictor import SmileObjective, train_predictor
-from lso.settings import PredictorSettings
+from lso.config.types import PredictorSettings
+from lso.tasks.faces.dataset import assign_splits, save_face_dataset
+from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
+from lso.tasks.faces.objective import SmileObjective
+from lso.tasks.faces.predictor import train_predictor
 from lso.utils import InputError
 
 SMILING = ATTRIBUTES.index("Smiling")

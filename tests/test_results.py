@@ -9,14 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lso.results import (
-    Run,
-    load_run,
-    load_run_arrays,
-    mean_std_table,
-    summarise_runs,
-    top_k_curve,
-)
+from lso.core.runfiles import Run, load_run, load_run_arrays
+from lso.core.summary import mean_std_table, summarise_runs, top_k_curve
 from lso.utils import InputError
 
 

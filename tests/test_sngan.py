@@ -10,16 +10,20 @@ import pandas as pd
 import pytest
 import torch
 
-from lso.adversarial import discriminator_hinge_loss, generator_hinge_loss, generator_steps
-from lso.constraints import build_constraint
-from lso.loop import WeightedRetrainingRun, state_path_for
-from lso.models import build_model
+from lso.config.parse import optimizer_from, run_settings_from
+from lso.constraints.base import build_constraint
+from lso.core.loop import WeightedRetrainingRun, state_path_for
+from lso.core.training import fit
 from lso.models.base import LatentModel
-from lso.optimizers import build_optimizer
-from lso.optimizers.base import SearchContext
-from lso.optimizers.bayesopt import density_constraint_functions
-from lso.settings import optimizer_from, run_settings_from
-from lso.training import FitSettings, fit
+from lso.models.build import build_model
+from lso.models.fitting import FitSettings
+from lso.models.sngan_training import (
+    discriminator_hinge_loss,
+    generator_hinge_loss,
+    generator_steps,
+)
+from lso.optimizers.base import SearchContext, build_optimizer
+from lso.optimizers.local import density_constraint_functions
 
 TINY = {"latent_dim": 4, "generator_width": 32, "discriminator_width": 16, "n_dis": 2}
 SEED = 3

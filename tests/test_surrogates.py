@@ -12,14 +12,10 @@ from botorch.acquisition import LogExpectedImprovement
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from linear_operator.utils.errors import NotPSDError
 
-from lso.settings import surrogate_from
-from lso.surrogates import (
-    DNGOSurrogate,
-    GPSurrogate,
-    build_surrogate,
-    select_training_set,
-)
-from lso.surrogates.gp import _ExactModel
+from lso.config.parse import surrogate_from
+from lso.surrogates.build import build_surrogate, select_training_set
+from lso.surrogates.dngo import DNGOSurrogate
+from lso.surrogates.gp import GPSurrogate, _ExactModel
 from lso.utils import InputError
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lso.models import build_model
-from lso.training import FitSettings, batch_indices, fit
+from lso.core.training import fit
+from lso.models.build import build_model
+from lso.models.fitting import FitSettings, batch_indices
 
 
 def test_fractional_epochs_give_that_fraction_of_the_batches() -> None:

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from lso.loop import WeightedRetrainingRun, state_path_for
+from lso.config.parse import run_settings_from
+from lso.core.loop import WeightedRetrainingRun, state_path_for
+from lso.core.training import fit
+from lso.models.fitting import FitSettings
 from lso.models.vqvae import VQVAE
-from lso.settings import run_settings_from
-from lso.training import FitSettings, fit
 from lso.utils import InputError
 
 
@@ -96,7 +97,7 @@ def test_dead_codes_are_restarted_from_encoder_outputs():
 
 
 def faces_data(n: int = 40) -> dict[str, np.ndarray]:
-    from lso.data.faces import draw_faces
+    from lso.tasks.faces.drawing import draw_faces
 
     images = draw_faces(n, seed=0)[0].astype(np.float32) / 255
     return {

@@ -7,8 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from lso.utils import InputError
-from lso.weighting import (
+from lso.core.weighting import (
     cem_pi_weights,
     compute_weights,
     dbas_weights,
@@ -20,6 +19,7 @@ from lso.weighting import (
     uniform_weights,
     weight_mass_on_top,
 )
+from lso.utils import InputError
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lso.settings import parse_config
+from lso.config.parse import parse_config
 
 pytestmark = pytest.mark.workflow
 

@@ -1,7 +1,7 @@
 """Rule condgen_bo: BO in the joint VAE's latent space for one target digit and seed."""
 
-from lso.condgen.steps import condgen_run
-from lso.workflow import start_job
+from lso.steps.condgen import condgen_run
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 condgen_run(

@@ -1,7 +1,7 @@
 """Rule condgen_table: condgen.csv, one row per target and seed."""
 
-from lso.condgen.steps import condgen_table
-from lso.workflow import start_job
+from lso.steps.condgen import condgen_table
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 condgen_table(

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from lso.face_evaluation import evaluate_face_run
-from lso.workflow import start_job
+from lso.steps.faces import evaluate_faces
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-evaluate_face_run(
+evaluate_faces(
     Path(snakemake.input.arrays).parent,  # noqa: F821
     snakemake.input.dataset,  # noqa: F821
     snakemake.input.black_box,  # noqa: F821

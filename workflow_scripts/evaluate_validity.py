@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from lso.evaluation import evaluate_run
-from lso.workflow import start_job
+from lso.steps.digits import evaluate_validity
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
-evaluate_run(
+evaluate_validity(
     Path(snakemake.input.arrays).parent,  # noqa: F821
     snakemake.input.dataset,  # noqa: F821
     snakemake.input.classifier,  # noqa: F821

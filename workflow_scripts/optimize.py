@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lso.optimisation import optimise
-from lso.workflow import start_job
+from lso.steps.job import start_job
+from lso.steps.optimize import optimise
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 optimise(

@@ -1,7 +1,7 @@
 """Rule plot_comparison: top-k curves of several experiments on one axis."""
 
-from lso.reporting import plot_comparison
-from lso.workflow import start_job
+from lso.steps.figures import plot_comparison
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_comparison(

@@ -1,7 +1,7 @@
 """Rule plot_condgen_landscapes: objective maps per target, two ways of computing p."""
 
-from lso.condgen.figures import plot_landscapes
-from lso.workflow import start_job
+from lso.steps.condgen_figures import plot_landscapes
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_landscapes(
@@ -12,5 +12,4 @@ plot_landscapes(
     snakemake.params.grid_len,  # noqa: F821
     snakemake.output[0],  # noqa: F821
     binarise=snakemake.params.binarise,  # noqa: F821
-    device_name=snakemake.params.device,  # noqa: F821
 )

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lso.condgen.figures import plot_latent_spaces
-from lso.workflow import start_job
+from lso.steps.condgen_figures import plot_latent_spaces
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_latent_spaces(
@@ -11,5 +11,4 @@ plot_latent_spaces(
     snakemake.input.dataset,  # noqa: F821
     snakemake.params.bounds,  # noqa: F821
     snakemake.output[0],  # noqa: F821
-    device_name=snakemake.params.device,  # noqa: F821
 )

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lso.gan_evaluation import plot_discriminator_scores
-from lso.workflow import start_job
+from lso.steps.face_figures import plot_discriminator_scores
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_discriminator_scores(

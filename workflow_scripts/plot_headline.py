@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lso.face_evaluation import plot_headline
-from lso.workflow import start_job
+from lso.steps.face_figures import plot_headline
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_headline(
@@ -13,5 +13,4 @@ plot_headline(
     snakemake.input.judge,  # noqa: F821
     snakemake.params.title,  # noqa: F821
     snakemake.output[0],  # noqa: F821
-    device_name=snakemake.params.device,  # noqa: F821
 )

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lso.reporting import plot_snapshots
-from lso.workflow import start_job
+from lso.steps.figures import plot_snapshots
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_snapshots(

@@ -1,7 +1,7 @@
 """Rule pretrain: train a generative model from scratch."""
 
-from lso.pretraining import pretrain
-from lso.workflow import start_job
+from lso.steps.job import start_job
+from lso.steps.pretrain import pretrain
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 pretrain(
@@ -9,7 +9,7 @@ pretrain(
     snakemake.params.spec,  # noqa: F821
     checkpoint=snakemake.output.checkpoint,  # noqa: F821
     train_log=snakemake.output.train_log,  # noqa: F821
-    figure=snakemake.output.figure,  # noqa: F821
+    samples=snakemake.output.samples,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
     feature_network=snakemake.input.feature_network or None,  # noqa: F821
 )

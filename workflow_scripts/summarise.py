@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from lso.reporting import summarise
-from lso.workflow import start_job
+from lso.steps.job import start_job
+from lso.steps.tables import summarise
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 summarise(

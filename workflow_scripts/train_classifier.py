@@ -1,7 +1,7 @@
 """Rule train_classifier: the MNIST classifier that judges generated digits."""
 
-from lso.evaluation import train_classifier
-from lso.workflow import start_job
+from lso.steps.digits import train_classifier
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 train_classifier(

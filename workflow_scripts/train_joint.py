@@ -1,7 +1,7 @@
 """Rule train_joint: a 2-D VAE trained jointly with a predictor head."""
 
-from lso.condgen.steps import train_joint
-from lso.workflow import start_job
+from lso.steps.condgen import train_joint
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 train_joint(

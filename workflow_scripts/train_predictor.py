@@ -1,7 +1,7 @@
 """Rule train_predictor: the faces attribute predictor (black box or judge), calibrated."""
 
-from lso.predictor import train_predictor
-from lso.workflow import start_job
+from lso.steps.faces import train_predictor
+from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 train_predictor(
@@ -11,6 +11,6 @@ train_predictor(
     checkpoint=snakemake.output.checkpoint,  # noqa: F821
     train_log=snakemake.output.train_log,  # noqa: F821
     metrics=snakemake.output.metrics,  # noqa: F821
-    figure=snakemake.output.reliability,  # noqa: F821
+    calibration=snakemake.output.calibration,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -100,3 +101,9 @@ def configure_logging(log_file: str | os.PathLike | None = None) -> logging.Logg
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     return logger
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> None:
+    """Write ``payload`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2))

@@ -41,6 +41,7 @@ from lso.condgen.objective import ObjectiveFn
 from lso.utils import InputError, single_threaded
 
 ACQUISITIONS = ("ei", "random")
+TOP_K = 10  # best evaluations a run keeps, with their decoded images
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ loop.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,7 +38,7 @@ class Monitor(Protocol):
 
 
 class TrainableModule(nn.Module):
-    """What :func:`lso.training.fit` trains and :func:`save_checkpoint` stores.
+    """What :func:`lso.core.training.fit` trains and :func:`save_checkpoint` stores.
 
     Generative models and the oracle classifier share the fit loop and the checkpoint format,
     so the training hooks and the ``kind``/``hparams`` pair live here rather than in
@@ -48,7 +47,7 @@ class TrainableModule(nn.Module):
 
     kind: str = ""
     channels_last: bool = True  # whether build_model lays the convolutions out channels-last
-    trains_itself: bool = False  # whether lso.training.fit hands over to train_itself
+    trains_itself: bool = False  # whether lso.core.training.fit hands over to train_itself
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
@@ -66,14 +65,7 @@ class TrainableModule(nn.Module):
     ) -> pd.DataFrame:
         """A training procedure of the model's own (``trains_itself``): one that is not
         "minimise ``loss(x)`` with one optimiser", such as a GAN's. Returns the loss log."""
-        raise NotImplementedError(f"model type {self.kind!r} trains with lso.training.fit")
-
-    def pretraining_monitor(
-        self, train_images: torch.Tensor, feature_network: str | os.PathLike | None
-    ) -> Monitor | None:
-        """What watches pretraining and draws its figure (None: the default figure of
-        reconstructions and samples, which needs an encoder)."""
-        return None
+        raise NotImplementedError(f"model type {self.kind!r} trains with lso.core.training.fit")
 
     def on_train_step(self) -> None:
         """Advance per-step schedules (e.g. KL annealing); called after every optimiser step."""

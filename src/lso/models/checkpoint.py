@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from lso.models.base import TrainableModule
-from lso.models.registry import build_model
+from lso.models.build import build_model
 from lso.utils import InputError, atomic_path
 
 

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lso.config.types import PREDICTORS
 from lso.models.base import BernoulliImageModel
 from lso.models.mnist import _decoder, _encoder_trunk, elbo_terms, gaussian_encode
-from lso.settings import PREDICTORS
 from lso.utils import InputError
 
 N_CLASSES = 10

@@ -1,38 +1,71 @@
-"""Model classes by config name, so configs and checkpoints can say ``type: vae``.
+"""Model types by config name, and what each offers the optimisation loop.
 
-The names and their modules are listed in :data:`lso.settings.MODELS`; a class's module is
-imported only when a model of that type is built.
+``type: vae`` in a config (and ``"class": "vae"`` in a checkpoint) names an entry here. The
+traits say what the model offers, so the config checks ask capabilities: a GMM constraint
+needs a model with an encoder, the discriminator constraint one with a discriminator, the
+``codes`` optimiser one whose latent points are grids of codes. ``tests/test_architecture.py``
+checks that every class agrees with its traits (``has_encoder``, ``latent_kind``).
+
+Standard library only: the Snakefile reads it (see :mod:`lso.registry`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from dataclasses import dataclass
 
-import torch
-
-from lso.models.base import TrainableModule
-from lso.settings import MODELS
-from lso.utils import InputError
+from lso.registry import Entry, Registry
 
 
-def model_class(kind: str) -> type[TrainableModule]:
-    """The class implementing model type ``kind``; unknown names fail with the known ones."""
-    if kind not in MODELS:
-        raise InputError(f"model type {kind!r} is unknown; expected one of {sorted(MODELS)}")
-    module, name = MODELS[kind]
-    return getattr(importlib.import_module(module), name)
+@dataclass(frozen=True)
+class ModelTraits:
+    """What a model type offers.
 
-
-def build_model(kind: str, hparams: dict[str, Any]) -> TrainableModule:
-    """Instantiate model ``kind`` with ``hparams``; unknown names or keys fail with the name.
-
-        Convolution weights are laid out channels-last: on CPU that halves the time of training
-        steps and of decoding the optimiser's grid (``benchmarks/README.md``), and cuDNN prefers it.
-    A class that sets ``channels_last = False`` keeps the default layout.
+    ``family`` is the data it makes (``digits``, ``faces``; None for the pipeline's own
+    auxiliary networks, which no config names). ``latent`` is ``continuous`` (vectors that the
+    BO and trust-region optimisers search) or ``codes`` (grids of categorical codes).
+    ``monitor`` is a module whose ``PretrainingMonitor`` watches pretraining (a GAN, with no
+    encoder to show reconstructions, shows samples of fixed latent points and their Fréchet
+    distance); it is a code input of that model's pretraining only.
     """
-    try:
-        model = model_class(kind)(**hparams)
-    except TypeError as error:
-        raise InputError(f"hyperparameters for model type {kind!r} are invalid: {error}") from error
-    return model.to(memory_format=torch.channels_last) if model.channels_last else model
+
+    family: str | None
+    encoder: bool = True
+    encoder_variance: bool = False  # a Gaussian posterior: gmm_full puts one on every datum
+    latent: str = "continuous"
+    discriminator: bool = False
+    keeps_optimizer_state: bool = False  # its retrainings may continue their Adam states
+    monitor: str | None = None
+
+    @property
+    def configurable(self) -> bool:
+        """Whether a config's ``models.<name>.type`` may name it (generative models only)."""
+        return self.family is not None
+
+
+MODELS: Registry[ModelTraits] = Registry(
+    "model type",
+    {
+        "vae": Entry("lso.models.mnist", "BinaryVAE", ModelTraits("digits", encoder_variance=True)),
+        "rae": Entry("lso.models.mnist", "BinaryRAE", ModelTraits("digits")),
+        "face_vae": Entry(
+            "lso.models.face_vae", "FaceVAE", ModelTraits("faces", encoder_variance=True)
+        ),
+        "sn_gan": Entry(
+            "lso.models.sngan",
+            "SNGAN",
+            ModelTraits(
+                "faces",
+                encoder=False,
+                discriminator=True,
+                keeps_optimizer_state=True,
+                monitor="lso.core.monitor",
+            ),
+        ),
+        "vq_vae": Entry("lso.models.vqvae", "VQVAE", ModelTraits("faces", latent="codes")),
+        "joint_vae": Entry(
+            "lso.models.joint_vae", "JointVAE", ModelTraits(None, encoder_variance=True)
+        ),
+        "classifier": Entry("lso.models.classifier", "MnistClassifier", ModelTraits(None)),
+        "resnet_classifier": Entry("lso.models.resnet", "ResNetClassifier", ModelTraits(None)),
+    },
+)

@@ -9,7 +9,7 @@ Discriminator: an "optimised" first block at ``width / 16`` channels and four re
 that each double the channels and halve the side (average pooling), every convolution and the
 final linear layer under spectral norm (one power iteration), ReLU, a global *sum* pool and a
 linear layer to one logit. Trained with the hinge loss, ``n_dis`` discriminator steps per
-generator step, Adam with betas (0, 0.9) (:mod:`lso.adversarial`).
+generator step, Adam with betas (0, 0.9) (:mod:`lso.models.sngan_training`).
 
 The thesis's width is 1024 (a GPU setting); the CPU default is far narrower. A GAN has no
 encoder (``has_encoder = False``): the loop's surrogates learn from generated samples instead.
@@ -17,7 +17,6 @@ encoder (``has_encoder = False``): the loop's surrogates learn from generated sa
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -27,14 +26,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from lso.adversarial import (
-    TrainingSamples,
+from lso.models.base import LatentModel
+from lso.models.fitting import FitSettings, Progress
+from lso.models.sngan_training import (
     discriminator_hinge_loss,
     generator_hinge_loss,
     train_adversarially,
 )
-from lso.models.base import LatentModel
-from lso.training import FitSettings, Progress
 from lso.utils import InputError
 
 IMAGE_SIZE = 64
@@ -139,7 +137,7 @@ class Discriminator(nn.Module):
 class SNGAN(LatentModel):
     """Generator and discriminator as one module, so one checkpoint and one state dict hold
     both (retraining continues the discriminator too), plus the Adam states that
-    :mod:`lso.adversarial` keeps across retrainings when asked (``extra_state``).
+    :mod:`lso.models.sngan_training` keeps across retrainings when asked (``extra_state``).
     """
 
     kind = "sn_gan"
@@ -213,11 +211,6 @@ class SNGAN(LatentModel):
             description=description,
             progress=progress,
         )
-
-    def pretraining_monitor(
-        self, train_images: torch.Tensor, feature_network: str | os.PathLike | None
-    ) -> TrainingSamples:
-        return TrainingSamples(self, train_images, feature_network)
 
     def get_extra_state(self) -> dict[str, Any]:
         return self.optimiser_state

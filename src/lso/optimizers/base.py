@@ -16,8 +16,10 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from lso.constraints import Constraint
+from lso.config.types import OptimizerSettings
+from lso.constraints.base import Constraint
 from lso.models.base import LatentModel
+from lso.optimizers.registry import OPTIMIZERS
 
 
 @dataclass
@@ -58,6 +60,13 @@ class LatentOptimizer(Protocol):
     def state_dict(self) -> dict: ...
 
     def load_state_dict(self, state: dict) -> None: ...
+
+
+def build_optimizer(settings: OptimizerSettings) -> LatentOptimizer:
+    """The optimiser of ``settings.type``, its module imported only now
+    (:data:`lso.optimizers.registry.OPTIMIZERS`): a grid run neither loads BoTorch nor depends
+    on the surrogate code."""
+    return OPTIMIZERS.load(settings.type)(settings)
 
 
 def image_keys(images: np.ndarray) -> list[bytes]:

@@ -1,99 +1,92 @@
-"""Maximising an acquisition over grids of categorical codes (the VQ-VAE's latent points).
+"""Bayesian optimisation over the VQ-VAE's code grids (``optimizer.type: codes``).
 
-No gradient exists, and 64 positions x 256 codes is far too many combinations to enumerate,
-so the search has two stages:
-
-1. **A pool**: the data's own code grids with a few positions changed at random (most good
-   grids are near known ones), and grids drawn from the per-position code frequencies of the
-   data (new combinations of codes the decoder knows), all ranked by the acquisition;
-2. **Local search** from the best ``n_starts`` of the pool: repeatedly evaluate every grid
-   that differs from the current one in one position (d x K candidates) and move to the best
-   while it improves, up to ``max_steps`` moves.
-
-It returns ``n`` distinct grids, best first, none of which is in ``exclude`` (the data and
-everything queried), so a run never pays for the same grid twice.
+Each call encodes the current data to code grids, picks the surrogate's training set (the
+n best + n random, as the other optimisers), fits a tree ensemble with its exploration bonus
+(:mod:`lso.surrogates.trees`) or a GP with a categorical kernel
+(:mod:`lso.surrogates.categorical_gp`), and maximises that surrogate's acquisition over grids
+with :func:`lso.optimizers.code_search.optimise_codes`. No grid already in the data or queried
+before is proposed. The black box is never called here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from typing import Any
 
 import numpy as np
 
-Acquisition = Callable[[np.ndarray], np.ndarray]
+from lso.config.types import OptimizerSettings
+from lso.constraints.base import encode_dataset
+from lso.models.base import LatentModel
+from lso.optimizers.base import Proposal, SearchContext, decode_queries, image_keys
+from lso.optimizers.code_search import optimise_codes
+from lso.surrogates.build import build_surrogate, select_training_set
 
 
-def code_pool(
-    data: np.ndarray, n_categories: int, size: int, n_mutations: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Half mutated data grids (``n_mutations`` random positions each), half grids drawn
-    position by position from the data's code frequencies."""
-    data = np.asarray(data, dtype=np.int64)
-    n_mutated = size // 2
-    mutated = data[rng.integers(len(data), size=n_mutated)].copy()
-    rows = np.repeat(np.arange(n_mutated), n_mutations)
-    positions = rng.integers(data.shape[1], size=n_mutated * n_mutations)
-    mutated[rows, positions] = rng.integers(n_categories, size=n_mutated * n_mutations)
-    drawn = np.stack(
-        [data[rng.integers(len(data), size=size - n_mutated), j] for j in range(data.shape[1])],
-        axis=1,
-    )
-    return np.concatenate([mutated, drawn])
+class CodeOptimizer:
+    """Tree-ensemble or categorical-GP BO over grids of code indices."""
 
+    def __init__(self, settings: OptimizerSettings) -> None:
+        self.settings = settings
 
-def single_changes(grid: np.ndarray, n_categories: int) -> np.ndarray:
-    """Every grid that differs from ``grid`` in exactly one position (d * (K - 1), d)."""
-    d = len(grid)
-    neighbours = np.repeat(grid[None], d * n_categories, axis=0)
-    neighbours[np.arange(d * n_categories), np.repeat(np.arange(d), n_categories)] = np.tile(
-        np.arange(n_categories), d
-    )
-    return neighbours[(neighbours != grid).any(axis=1)]
+    def state_dict(self) -> dict[str, Any]:
+        """Nothing carries over between calls: every surrogate is fitted afresh."""
+        return {}
 
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        del state
 
-def local_search(
-    start: np.ndarray, acquisition: Acquisition, n_categories: int, max_steps: int
-) -> tuple[np.ndarray, float]:
-    """Best-improvement hill climbing over single-position changes."""
-    current = np.asarray(start, dtype=np.int64)
-    value = float(acquisition(current[None])[0])
-    for _ in range(max_steps):
-        neighbours = single_changes(current, n_categories)
-        values = acquisition(neighbours)
-        best = int(np.argmax(values))
-        if values[best] <= value:
-            break
-        current, value = neighbours[best], float(values[best])
-    return current, value
+    def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal:
+        rng = np.random.default_rng(context.seed)
+        start = time.perf_counter()
+        codes = encode_dataset(model, context.data_images)[0].cpu().numpy().astype(np.int64)
+        x, y = select_training_set(
+            codes, context.data_scores, self.settings.n_best, self.settings.n_random, rng
+        )
+        surrogate = self._surrogate(context.seed).fit(x, y)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        queried = {row.tobytes() for row in context.query_latents.astype(np.int64)}
+        grids = optimise_codes(
+            surrogate.acquisition,
+            codes,
+            n,
+            model.codebook_size,
+            rng,
+            exclude=queried,
+            pool_size=self.settings.n_candidates,
+            n_mutations=self.settings.n_mutations,
+            n_starts=self.settings.n_starts,
+            max_steps=self.settings.maxiter,
+        )
+        acquisition_seconds = time.perf_counter() - start
+        images = decode_queries(model, grids.astype(np.float64), context.device)
+        new = np.array([key not in context.known for key in image_keys(images)], dtype=bool)
+        grids, images = grids[new], images[new]
+        mean, var = self._prediction(surrogate, grids)
+        return Proposal(
+            latents=grids.astype(np.float64),
+            images=images,
+            log_density=np.full(len(grids), np.nan),
+            diagnostics={
+                "surrogate_fit_seconds": fit_seconds,
+                "acquisition_seconds": acquisition_seconds,
+                "n_train": float(len(y)),
+            },
+            predicted_mean=mean,
+            predicted_var=var,
+        )
 
+    def _surrogate(self, seed: int) -> Any:
+        """The configured code surrogate (trees or categorical GP), loaded by name."""
+        return build_surrogate(self.settings.surrogate, seed=seed)
 
-def optimise_codes(
-    acquisition: Acquisition,
-    data: np.ndarray,
-    n: int,
-    n_categories: int,
-    rng: np.random.Generator,
-    *,
-    exclude: set[bytes] | None = None,
-    pool_size: int = 10_000,
-    n_mutations: int = 2,
-    n_starts: int = 10,
-    max_steps: int = 20,
-) -> np.ndarray:
-    """``n`` distinct new grids (n, d) with high acquisition, best first (see the module)."""
-    exclude = set(exclude or ()) | {row.tobytes() for row in np.asarray(data, np.int64)}
-    pool = code_pool(data, n_categories, pool_size, n_mutations, rng)
-    pool_values = acquisition(pool)
-    order = np.argsort(-pool_values, kind="stable")
-    found = [local_search(pool[i], acquisition, n_categories, max_steps) for i in order[:n_starts]]
-    candidates = [grid for grid, _ in sorted(found, key=lambda item: -item[1])]
-    candidates += [pool[i] for i in order]
-    chosen: list[np.ndarray] = []
-    for grid in candidates:
-        key = grid.tobytes()
-        if key not in exclude:
-            chosen.append(grid)
-            exclude.add(key)
-            if len(chosen) == n:
-                break
-    return np.stack(chosen) if chosen else np.zeros((0, data.shape[1]), np.int64)
+    @staticmethod
+    def _prediction(surrogate: Any, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The surrogate's prediction at the proposals (the trees have no variance)."""
+        if len(grids) == 0:
+            return np.zeros(0), None
+        prediction = surrogate.predict(grids)
+        if isinstance(prediction, tuple):
+            return prediction
+        return prediction, None

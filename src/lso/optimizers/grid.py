@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lso.config.types import OptimizerSettings
 from lso.models.base import LatentModel
 from lso.optimizers.base import (
     Proposal,
@@ -35,6 +36,10 @@ class GridOptimizer:
 
     bounds: float
     grid_len: int
+
+    @classmethod
+    def from_settings(cls, settings: OptimizerSettings) -> GridOptimizer:
+        return cls(bounds=settings.bounds, grid_len=settings.grid_len)
 
     def state_dict(self) -> dict:
         """The grid keeps nothing between rounds."""

@@ -200,25 +200,3 @@ class Surrogate(Model, ABC):
     def _unscale_inputs(self, x: torch.Tensor) -> torch.Tensor:
         assert self._x_shift is not None and self._x_scale is not None
         return x * self._x_scale + self._x_shift
-
-
-def select_training_set(
-    X: Any, y: np.ndarray, n_best: int | None, n_random: int | None, rng: np.random.Generator
-) -> tuple[Any, np.ndarray]:
-    """The surrogate's training data: all points, or the best plus random others.
-
-    Tripp et al. fit the GP on the ``n_best`` highest-scoring points plus ``n_random`` others
-    drawn uniformly from the rest, which keeps the fit cheap while resolving the region that
-    matters. With both counts ``None`` every point is used (the thesis).
-    """
-    y = np.asarray(y)
-    if n_best is None and n_random is None:
-        return X, y
-    for key, value in (("n_best", n_best), ("n_random", n_random)):
-        if value is not None and value < 0:
-            raise InputError(f"optimizer.{key} must be >= 0, got {value}")
-    order = np.argsort(-y, kind="stable")
-    best, rest = order[: n_best or 0], order[n_best or 0 :]
-    chosen = rng.choice(rest, size=min(n_random or 0, len(rest)), replace=False)
-    index = np.sort(np.concatenate([best, chosen]).astype(np.int64))
-    return X[index], y[index]

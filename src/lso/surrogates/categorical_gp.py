@@ -83,7 +83,8 @@ def categorical_gp(
 class CategoricalGPSurrogate:
     """An exact GP on (n, d) code grids; fit once per proposal (n is the n_best + n_random)."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, device: object = None) -> None:
+        del device  # fitted on the CPU in float64 (the grids are small); taken for uniformity
         self.seed = seed
         self._model: SingleTaskGP | None = None
         self._acquisition: LogExpectedImprovement | None = None

@@ -33,7 +33,9 @@ class TreeEnsembleSurrogate:
         learning_rate: float = 0.1,
         kappa: float = 1.0,
         seed: int = 0,
+        device: object = None,
     ) -> None:
+        del device  # LightGBM runs on the CPU; taken so every surrogate is built alike
         self.params = {
             "n_estimators": n_estimators,
             "max_depth": max_depth,

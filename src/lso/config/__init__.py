@@ -1,0 +1,1 @@
+"""Configuration: the schema, typed settings, parsing and cross-key checks (stdlib, yaml, jsonschema only)."""

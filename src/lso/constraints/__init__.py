@@ -1,0 +1,1 @@
+"""Validity constraints on latent points (see :mod:`lso.constraints.base`)."""

@@ -1,0 +1,1 @@
+"""The weighted-retraining core: the loop, its run files, training, weighting, metrics."""

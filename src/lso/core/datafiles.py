@@ -1,0 +1,34 @@
+"""Reading and writing compressed NumPy archives (prepared data sets, figure data)."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from lso.utils import InputError, PathLike, atomic_path
+
+
+def read_npz(path: PathLike) -> dict[str, np.ndarray]:
+    """Load every array of an ``.npz`` archive, turning unreadable files into InputError."""
+    try:
+        loaded = np.load(Path(path), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array")
+        with loaded:
+            return {key: loaded[key] for key in loaded.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise InputError(f"{path}: not a readable .npz archive ({err})") from err
+
+
+def save_npz(path: PathLike, arrays: dict[str, np.ndarray], keys: tuple[str, ...]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        # Writing to a handle stops numpy appending ".npz" to a temporary name without it.
+        np.savez_compressed(handle, **{key: arrays[key] for key in keys})
+
+
+def save_arrays(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write every array of ``arrays`` (no pickled objects) atomically."""
+    save_npz(path, arrays, tuple(arrays))

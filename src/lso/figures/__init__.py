@@ -1,0 +1,1 @@
+"""Figures: pure functions from arrays and tables to matplotlib figures (no torch)."""

@@ -1,0 +1,147 @@
+"""The prepare_data step: raw digits or faces -> one prepared data set file (no torch)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from lso.config.types import DatasetSettings
+from lso.tasks.digits.dataset import (
+    prepare_all_digits,
+    prepare_digit_dataset,
+    save_dataset,
+    save_labelled_dataset,
+)
+from lso.tasks.digits.mnist import load_mnist
+from lso.tasks.faces.celeba import (
+    LabelledImages,
+    load_faces,
+    read_celeba_attributes,
+    read_dialog_labels,
+    read_partition,
+)
+from lso.tasks.faces.dataset import assign_splits, save_face_dataset
+from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
+from lso.tasks.sources import (
+    CELEBA_ATTRIBUTES,
+    CELEBA_PARTITION,
+    dialog_label_files,
+    image_listing,
+)
+from lso.utils import PathLike, atomic_path
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_data(spec: DatasetSettings, output: PathLike) -> None:
+    """Read the raw source named in ``spec`` and write the prepared data set.
+
+    Faces go to :func:`prepare_faces`. For digits, ``digit: null`` keeps every digit with its
+    label (for the classifier and conditional generation); otherwise one digit with its
+    thickness.
+    """
+    if spec.family == "faces":
+        prepare_faces(spec, output)
+        return
+    images, labels = load_mnist(spec.source, spec.path)
+    if spec.digit is None:
+        arrays = prepare_all_digits(
+            images,
+            labels,
+            binarize_threshold=spec.binarize_threshold,
+            val_fraction=spec.val_fraction,
+            seed=spec.seed,
+        )
+        logger.info(
+            "prepared %d training and %d validation digits of all classes",
+            len(arrays["train_labels"]),
+            len(arrays["val_labels"]),
+        )
+        save_labelled_dataset(output, arrays)
+        return
+    arrays = prepare_digit_dataset(
+        images,
+        labels,
+        digit=spec.digit,
+        binarize_threshold=spec.binarize_threshold,
+        val_fraction=spec.val_fraction,
+        holdout_top_fraction=spec.holdout_top_fraction,
+        seed=spec.seed,
+    )
+    logger.info(
+        "prepared %d training and %d validation images of digit %d (max thickness %.4f)",
+        len(arrays["train_scores"]),
+        len(arrays["val_scores"]),
+        spec.digit,
+        float(arrays["train_scores"].max()),
+    )
+    save_dataset(output, arrays)
+
+
+def prepare_faces(spec: DatasetSettings, output: PathLike) -> None:
+    """Labelled 64x64 faces (generated, or read and cropped from CelebA) -> one faces file."""
+    images, levels, val = _face_source(spec)
+    half, random_val = assign_splits(levels, spec.val_fraction, spec.seed)
+    arrays = {
+        "images": images,
+        "levels": levels,
+        "half": half,
+        "val": random_val if val is None else val,
+        "max_level": np.int64(spec.max_level),
+    }
+    save_face_dataset(output, arrays)
+    counts = np.bincount(levels, minlength=int(levels.max()) + 1)
+    logger.info(
+        "prepared %d faces (%s levels %s); %d at %s <= %d train the generative model",
+        len(levels),
+        spec.attribute,
+        counts.tolist(),
+        int((levels <= spec.max_level).sum()),
+        spec.attribute,
+        spec.max_level,
+    )
+
+
+def _face_source(spec: DatasetSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Images, attribute levels, and CelebA's own validation flags where the files give them."""
+    column = ATTRIBUTES.index(spec.attribute)
+    if spec.source == "generated":
+        images, labels = draw_faces(spec.n_images, spec.seed)
+        return images, labels[:, column], None
+    root = Path(spec.path)
+    partition_file = root / CELEBA_PARTITION
+    if spec.source == "celeba":
+        labelled = read_celeba_attributes(root / CELEBA_ATTRIBUTES)
+        levels = (labelled.labels[:, labelled.attributes.index(spec.attribute)] > 0).astype(int)
+    else:
+        labelled = _dialog_labels(root)
+        levels = labelled.labels[:, column]
+    keep = slice(None) if spec.n_images is None else slice(0, spec.n_images)
+    filenames = labelled.filenames[keep]
+    images = load_faces(spec.image_dir, filenames, workers=spec.workers)
+    val = None
+    if partition_file.is_file():
+        partition = read_partition(partition_file)
+        val = np.array([partition.get(name, 0) != 0 for name in filenames])
+    return images, np.asarray(levels[keep], np.int64), val
+
+
+def _dialog_labels(root: Path) -> LabelledImages:
+    """CelebA-Dialog's labels: combined_annotation.txt, or the split lists joined."""
+    parts = [read_dialog_labels(path) for path in dialog_label_files(root)]
+    return LabelledImages(
+        [name for part in parts for name in part.filenames],
+        parts[0].attributes,
+        np.concatenate([part.labels for part in parts]),
+    )
+
+
+def list_images(image_dir: PathLike, output: PathLike) -> None:
+    """Write the manifest of an image directory (name, size, modification time per image):
+    the prepare step's input that stands for the images (:mod:`lso.tasks.sources`)."""
+    listing = image_listing(image_dir)
+    with atomic_path(output) as tmp:
+        tmp.write_text("".join(f"{name}\t{size}\t{mtime}\n" for name, size, mtime in listing))
+    logger.info("listed %d images in %s", len(listing), image_dir)

@@ -1,0 +1,86 @@
+"""The optimize step: one weighted-retraining run (experiment x seed), resumable.
+
+It imports neither matplotlib nor BoTorch itself: the modules the experiment chooses by name
+(model, optimiser, surrogate, constraint, objective, data family) are loaded through their
+registries only when chosen, and only they are among the job's code inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from lso.config.types import RunSettings
+from lso.core.loop import WeightedRetrainingRun
+from lso.core.objectives import Objective, build_objective
+from lso.core.registry import OBJECTIVES
+from lso.core.state import state_path_for
+from lso.models.base import LatentModel
+from lso.models.checkpoint import load_checkpoint
+from lso.tasks.registry import TASKS
+from lso.utils import InputError, PathLike, resolve_device
+
+
+def file_digest(path: PathLike) -> str:
+    """SHA-256 of a file, part of a run's identity for resuming."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def optimise(
+    checkpoint: PathLike,
+    dataset_path: PathLike,
+    settings: RunSettings,
+    seed: int,
+    *,
+    out_dir: PathLike,
+    experiment: str,
+    predictor: PathLike | None = None,
+    device_name: str = "auto",
+) -> None:
+    """Run one weighted-retraining optimisation (experiment x seed), resuming if it can.
+
+    ``predictor`` is the black-box predictor's checkpoint, for objectives that need one.
+    """
+    device = resolve_device(device_name)
+    inputs = [checkpoint, dataset_path, *([predictor] if predictor else [])]
+    fingerprint = hashlib.sha256(
+        json.dumps([repr(settings), seed, *map(file_digest, inputs)]).encode()
+    ).hexdigest()
+    objective = build_objective(settings.objective, predictor, device)
+    run = WeightedRetrainingRun(
+        load_checkpoint(checkpoint, device, expected=LatentModel),
+        run_data(dataset_path, settings.objective, objective),
+        settings,
+        objective,
+        seed=seed,
+        device=device,
+        state_path=state_path_for(out_dir),
+        fingerprint=fingerprint,
+    )
+    run.run()
+    if run.n_queries == 0:
+        raise InputError(
+            f"experiment {experiment!r}, seed {seed}: the optimiser found no valid new point "
+            f"in any iteration; is constraint.threshold ({settings.constraint.threshold}) "
+            "too strict for this model's latent space?"
+        )
+    run.write_outputs(Path(out_dir), {"experiment": experiment, "seed": seed})
+
+
+def run_data(dataset_path: PathLike, name: str, objective: Objective) -> dict:
+    """The images a run starts from, with their black-box scores.
+
+    Digit files store their thickness. Faces are scored here by the run's own black box, so
+    data and queries share one score scale (the thesis ranked integer labels for the data
+    against predictor expectations for the queries; the ranks used for weighting then mixed
+    two scales).
+    """
+    data = TASKS.load(OBJECTIVES.traits(name).family)(dataset_path)
+    if "train_scores" not in data:
+        data["train_scores"] = objective(data["train_images"])
+    return data

@@ -1,0 +1,1 @@
+"""Digits: MNIST readers, the thickness objective, the classifier as a judge."""

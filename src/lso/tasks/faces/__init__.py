@@ -1,0 +1,1 @@
+"""Faces: generated and CelebA faces, the smile predictors, the judge."""
