@@ -23,10 +23,10 @@ from lso.models.build import build_model
 from lso.models.fitting import FitSettings
 from lso.optimizers.base import SearchContext
 from lso.optimizers.grid import GridOptimizer, latent_grid
+from lso.runtime import resolve_device
 from lso.tasks.digits.dataset import prepare_digit_dataset
 from lso.tasks.digits.mnist import load_mnist
 from lso.tasks.digits.objective import thickness
-from lso.utils import resolve_device
 
 
 def timed(function, repeats: int, device: torch.device) -> float:

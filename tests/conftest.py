@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
+from helpers import Interrupt
 from lso.core.training import fit
 from lso.models.build import build_model
 from lso.models.fitting import FitSettings
+from lso.runtime import single_threaded
 from lso.tasks.digits.dataset import prepare_digit_dataset
 from lso.tasks.digits.mnist import load_mnist
-from lso.utils import single_threaded
 
 
 @pytest.fixture
@@ -62,10 +63,6 @@ def trained_vae(trained_vae_state: dict):
     return model.eval()
 
 
-class Interrupt(Exception):
-    """Stands in for a killed job."""
-
-
 def _run_to_end(make_run, out, stop_at: int | None = None):
     """Run ``make_run(out)`` to its end (or raise ``Interrupt`` after ``stop_at`` queries);
     return its queries table and arrays."""
@@ -83,7 +80,8 @@ def _run_to_end(make_run, out, stop_at: int | None = None):
 @pytest.fixture
 def killed_and_resumed(tmp_path):
     """A check that a run killed after ``stop_at`` queries and resumed ends with exactly the
-    queries of an uninterrupted one (every column but wall time, the latents, the images);
+    queries of an uninterrupted one (every column but wall time, the latents, the images, the
+    latent snapshots);
     it returns the uninterrupted run's (queries table, arrays). ``make_run(out)`` must build
     the run from a freshly loaded model each time, as a restarted job does."""
 
@@ -96,6 +94,8 @@ def killed_and_resumed(tmp_path):
         pd.testing.assert_frame_equal(table[columns], resumed_table[columns])
         assert np.array_equal(arrays["latents"], resumed_arrays["latents"])
         assert np.array_equal(arrays["images"], resumed_arrays["images"])
+        for key in set(arrays.files) & {"snapshot_images", "snapshot_iterations"}:
+            assert np.array_equal(arrays[key], resumed_arrays[key]), key
         return table, arrays
 
     return check

@@ -16,7 +16,7 @@ from lso.constraints.base import build_constraint, encode_dataset
 from lso.constraints.gmm import gmm_fit, gmm_full
 from lso.core.loop import WeightedRetrainingRun, load_state
 from lso.models.base import BernoulliImageModel
-from lso.optimizers import bayesopt
+from lso.optimizers import local as local_search
 from lso.optimizers.base import SearchContext, build_optimizer, image_keys
 from lso.optimizers.bayesopt import SamplingOptimizer
 from lso.optimizers.grid import GridOptimizer
@@ -132,7 +132,7 @@ def test_infeasible_slsqp_results_fall_back_to_their_feasible_start(monkeypatch)
     def reckless(fun, x0, **kwargs):
         return OptimizeResult(x=x0 + 50.0, success=True, nit=1)
 
-    monkeypatch.setattr(bayesopt, "minimize", reckless)
+    monkeypatch.setattr(local_search, "minimize", reckless)
     model, context = setting()
     proposal = local().propose(model, 5, context)
     assert len(proposal.latents) == 5
@@ -279,7 +279,8 @@ def test_the_constraints_encoding_of_the_data_is_reused(monkeypatch) -> None:
     )
     calls = []
     monkeypatch.setattr(
-        "lso.constraints.encode_dataset", lambda *args: calls.append(args) or encode_dataset(*args)
+        "lso.constraints.base.encode_dataset",
+        lambda *args: calls.append(args) or encode_dataset(*args),
     )
     local(n_starts=2, maxiter=20).propose(model, 2, context)
     assert calls == []

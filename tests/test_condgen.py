@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from lso.plots import save_figure
 from matplotlib.figure import Figure
 
 from lso.condgen.bo import gp_landscape, run_bo, summarise_condgen, top_evaluations
@@ -23,6 +22,7 @@ from lso.condgen.objective import (
     predicted_probabilities,
     predictor_objective,
 )
+from lso.figures.common import save_figure
 from lso.figures.condgen import (
     plot_bo_run,
     plot_latent_spaces,

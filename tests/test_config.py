@@ -154,17 +154,19 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         (lambda c: c["models"].update(classifier=c["models"]["tiny_vae"]), "models.classifier"),
         (
             lambda c: c["experiments"]["faces_wr"].update(constraint={"type": "discriminator"}),
-            "experiments.faces_wr.constraint.type 'discriminator' needs an sn_gan",
+            "experiments.faces_wr.constraint.type 'discriminator' needs a model with discriminator; "
+            "model 'tiny_face_vae' (a face_vae) has none",
         ),
         (
             lambda c: c["experiments"]["gan_nas"].update(
                 constraint={"type": "gmm_fit", "threshold": -5.0}
             ),
-            "experiments.gan_nas.constraint.type 'gmm_fit' fits the data's codes",
+            "experiments.gan_nas.constraint.type 'gmm_fit' needs a model with encoder",
         ),
         (
             lambda c: c["experiments"]["faces_wr"].update(keep_optimizer_state=True),
-            "experiments.faces_wr.keep_optimizer_state applies to sn_gan models",
+            "experiments.faces_wr.keep_optimizer_state: model 'tiny_face_vae' (a face_vae) starts "
+            "a fresh optimiser",
         ),
         (
             lambda c: c["experiments"]["gan_nas"].update(
@@ -178,7 +180,8 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         ),
         (
             lambda c: c["experiments"]["vq_trees"].update(optimizer={"type": "sampling"}),
-            "experiments.vq_trees.optimizer.type 'sampling': the 'codes' optimiser",
+            "experiments.vq_trees.optimizer.type 'sampling' searches continuous latent vectors; "
+            "model 'tiny_face_vq' (a vq_vae) has grids of categorical codes",
         ),
         (
             lambda c: c["experiments"]["faces_wr"].update(optimizer={"type": "codes"}),
@@ -188,7 +191,7 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
             lambda c: c["experiments"]["vq_trees"].update(
                 constraint={"type": "gmm_fit", "threshold": -5.0}
             ),
-            "experiments.vq_trees.constraint.type 'gmm_fit': a vq_vae's latent points",
+            "experiments.vq_trees.constraint.type 'gmm_fit' describes continuous latent vectors",
         ),
         (
             lambda c: c["models"]["tiny_face_vq"].update(latent_dim=16),

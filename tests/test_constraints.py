@@ -95,7 +95,7 @@ def test_constraint_errors_name_the_key() -> None:
     with pytest.raises(InputError, match="constraint.type"):
         build_constraint("kde", rae, images, threshold=0.5)
     with pytest.raises(InputError, match="'discriminator' needs an sn_gan"):
-        build_constraint("discriminator", rae, images)
+        build_constraint("discriminator", rae, images, quantile=0.5, n_samples=10)
 
 
 def drifting_codes(seed: int) -> torch.Tensor:

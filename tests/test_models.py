@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -26,19 +28,73 @@ def test_encode_decode_shapes_and_finite_losses(kind: str, latent_dim: int) -> N
     terms["loss"].backward()
 
 
-def test_vae_loss_is_recon_plus_beta_kl() -> None:
+def _constant_logits(model, logit: float) -> None:
+    """Make the decoder output ``logit`` at every pixel, whatever the latent point."""
+    last = model.decoder[-1]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.constant_(last.bias, logit)
+
+
+def _bernoulli_nll(x: torch.Tensor, logit: float) -> float:
+    """-log p(x) of binary images under independent pixels with one logit, mean per image."""
+    p = 1 / (1 + math.exp(-logit))
+    ones = float(x.sum())
+    zeros = x.numel() - ones
+    return -(ones * math.log(p) + zeros * math.log(1 - p)) / len(x)
+
+
+def test_vae_loss_is_the_negative_elbo_with_weighted_kl() -> None:
+    """With the encoder pinned to N(m, e^{2s}) and the decoder to one logit, every term has a
+    closed form computed here independently of the model's code."""
     torch.manual_seed(0)
     model = build_model("vae", {"latent_dim": 2, "beta_start": 0.5})
-    terms = model.loss((torch.rand(4, 28, 28) > 0.5).float())
-    assert torch.isclose(terms["loss"], terms["recon"] + 0.5 * terms["kl"])
-    assert terms["kl"] >= 0
+    head = model.encoder[-1]
+    torch.nn.init.zeros_(head.weight)
+    mean, log_std = torch.tensor([0.3, -1.2]), torch.tensor([-0.5, 0.4])
+    head.bias.data = torch.cat([mean, log_std])
+    _constant_logits(model, 0.7)
+    x = (torch.rand(4, 28, 28) > 0.5).float()
+    terms = model.loss(x)
+    kl = 0.5 * float((mean**2 + torch.exp(2 * log_std) - 1 - 2 * log_std).sum())
+    assert terms["kl"].item() == pytest.approx(kl, rel=1e-6)
+    assert terms["recon"].item() == pytest.approx(_bernoulli_nll(x, 0.7), rel=1e-6)
+    assert terms["loss"].item() == pytest.approx(_bernoulli_nll(x, 0.7) + 0.5 * kl, rel=1e-6)
 
 
-def test_rae_loss_includes_its_regularisers() -> None:
+def test_vae_kl_vanishes_only_at_the_prior() -> None:
+    model = build_model("vae", {"latent_dim": 3})
+    head = model.encoder[-1]
+    torch.nn.init.zeros_(head.weight)
+    torch.nn.init.zeros_(head.bias)  # mean 0, log std 0: the posterior is the prior
+    x = (torch.rand(2, 28, 28) > 0.5).float()
+    assert model.loss(x)["kl"].item() == pytest.approx(0.0, abs=1e-7)
+    head.bias.data[0] = 1.0
+    assert model.loss(x)["kl"].item() == pytest.approx(0.5, rel=1e-6)  # 0.5 * mean^2
+
+
+def test_rae_loss_weights_its_regularisers() -> None:
+    """Codes pinned to c, a constant decoder logit: recon and ||z||^2 have closed forms."""
     model = build_model("rae", {"latent_dim": 2, "latent_weight": 2.0, "decoder_weight": 0.5})
-    terms = model.loss((torch.rand(4, 28, 28) > 0.5).float())
-    expected = terms["recon"] + 2.0 * terms["latent_norm"] + 0.5 * terms["decoder_norm"]
-    assert torch.isclose(terms["loss"], expected)
+    head = model.encoder[-1]
+    torch.nn.init.zeros_(head.weight)
+    head.bias.data = torch.tensor([1.5, -2.0])
+    _constant_logits(model, -0.3)
+    x = (torch.rand(4, 28, 28) > 0.5).float()
+    terms = model.loss(x)
+    decoder_norm = sum(float(p.detach().pow(2).sum()) for p in model.decoder.parameters())
+    assert terms["latent_norm"].item() == pytest.approx(1.5**2 + 2.0**2)
+    assert terms["recon"].item() == pytest.approx(_bernoulli_nll(x, -0.3), rel=1e-6)
+    expected = _bernoulli_nll(x, -0.3) + 2.0 * 6.25 + 0.5 * decoder_norm
+    assert terms["loss"].item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_rae_decoder_penalty_is_the_squared_norm_of_its_weights() -> None:
+    model = build_model("rae", {"latent_dim": 2})
+    n_parameters = sum(p.numel() for p in model.decoder.parameters())
+    for parameter in model.decoder.parameters():
+        torch.nn.init.constant_(parameter, 0.1)
+    terms = model.loss((torch.rand(2, 28, 28) > 0.5).float())
+    assert terms["decoder_norm"].item() == pytest.approx(0.01 * n_parameters, rel=1e-5)
 
 
 def test_beta_schedule_warms_up_then_grows_geometrically_to_its_cap() -> None:

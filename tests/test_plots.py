@@ -7,21 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from lso.plots import (
+from matplotlib.figure import Figure
+
+from lso.core.runfiles import LatentSnapshots, RunArrays
+from lso.figures.common import save_figure, tile_grid
+from lso.figures.curves import plot_score_curves, plot_training_log, plot_weight_distribution
+from lso.figures.images import (
     plot_best_images,
     plot_image_grid,
     plot_latent_snapshots,
     plot_manifold,
     plot_reconstructions,
-    plot_score_curves,
-    plot_training_log,
-    plot_weight_distribution,
-    save_figure,
-    tile_grid,
 )
-from matplotlib.figure import Figure
-
-from lso.core.runfiles import LatentSnapshots, RunArrays
 from lso.utils import InputError
 
 RNG = np.random.default_rng(0)
@@ -203,7 +200,7 @@ def test_save_figure_writes_pdf_and_rejects_other_suffix(tmp_path: Path) -> None
 
 
 def test_plot_diagnostics_draws_only_available_panels() -> None:
-    from lso.plots import plot_diagnostics
+    from lso.figures.curves import plot_diagnostics
 
     grid_run = pd.DataFrame(
         {

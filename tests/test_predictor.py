@@ -12,10 +12,11 @@ import torch
 from scipy.stats import spearmanr
 
 from lso.config.types import PredictorSettings
+from lso.steps.faces import train_predictor
+from lso.steps.figures import plot_reliability
 from lso.tasks.faces.dataset import assign_splits, save_face_dataset
 from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
 from lso.tasks.faces.objective import SmileObjective
-from lso.tasks.faces.predictor import train_predictor
 from lso.utils import InputError
 
 SMILING = ATTRIBUTES.index("Smiling")
@@ -48,7 +49,7 @@ def train(tmp_path: Path, dataset: Path, role: str, epochs: float) -> dict[str, 
         "checkpoint": tmp_path / role / "model.pt",
         "train_log": tmp_path / role / "train_log.csv",
         "metrics": tmp_path / role / "metrics.json",
-        "figure": tmp_path / role / "reliability.png",
+        "calibration": tmp_path / role / "calibration.npz",
     }
     train_predictor(dataset, spec(epochs), role, device_name="cpu", **files)
     return files
@@ -62,9 +63,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, P
     return dataset, train(root, dataset, "black_box", epochs=8)
 
 
-def test_training_writes_checkpoint_log_metrics_and_figure(trained) -> None:
+def test_training_writes_checkpoint_log_metrics_and_figure(trained, tmp_path) -> None:
     _, files = trained
     assert all(path.stat().st_size > 0 for path in files.values())
+    figure = tmp_path / "reliability.png"
+    plot_reliability(files["calibration"], "black_box", figure)
+    assert figure.stat().st_size > 1000
     metrics = json.loads(files["metrics"].read_text())
     assert metrics["role"] == "black_box" and metrics["n_classes"] == 6
     for name in ("accuracy", "nll", "ece"):

@@ -12,7 +12,8 @@ import torch
 
 from lso.config.parse import optimizer_from, run_settings_from
 from lso.constraints.base import build_constraint
-from lso.core.loop import WeightedRetrainingRun, state_path_for
+from lso.core.loop import WeightedRetrainingRun
+from lso.core.state import state_path_for
 from lso.core.training import fit
 from lso.models.base import LatentModel
 from lso.models.build import build_model

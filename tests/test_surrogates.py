@@ -15,7 +15,8 @@ from linear_operator.utils.errors import NotPSDError
 from lso.config.parse import surrogate_from
 from lso.surrogates.build import build_surrogate, select_training_set
 from lso.surrogates.dngo import DNGOSurrogate
-from lso.surrogates.gp import GPSurrogate, _ExactModel
+from lso.surrogates.gp import GPSurrogate
+from lso.surrogates.gp_numerics import ExactModel
 from lso.utils import InputError
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -70,7 +71,7 @@ def test_collapsed_bound_is_the_exact_evidence_when_inducing_points_are_the_data
     gp._build_modules(3, noise_floor=1e-4)
     gp.covar.base_kernel.lengthscale = torch.tensor([0.7, 1.3, 2.0])
     gp.likelihood.noise = 0.05
-    model = _ExactModel(x, y, gp.mean, gp.covar, gp.likelihood).train()
+    model = ExactModel(x, y, gp.mean, gp.covar, gp.likelihood).train()
     exact = ExactMarginalLogLikelihood(gp.likelihood, model)(model(x), y)
     bound = gp._collapsed_bound(x, y, x)
     assert bound.item() == pytest.approx(exact.item(), rel=1e-5)

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from lso.config.parse import run_settings_from
-from lso.core.loop import WeightedRetrainingRun, state_path_for
+from lso.core.loop import WeightedRetrainingRun
+from lso.core.state import state_path_for
 from lso.core.training import fit
 from lso.models.fitting import FitSettings
 from lso.models.vqvae import VQVAE

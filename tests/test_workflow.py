@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from celeba_tree import write_dialog_tree
 from lso.config.parse import parse_config
 
 pytestmark = pytest.mark.workflow
@@ -165,6 +167,10 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
         "experiments/faces_wr/headline.png",
         "experiments/gan_nas/discriminator_scores.png",
         "models/tiny_face_gan/training.png",
+        "models/tiny_face_gan/samples.png",
+        "models/tiny_vae/samples.png",
+        "models/tiny_vae16/samples.png",
+        "predictors/judge/reliability.png",
     ]
     for figure in figures:
         assert (results / "figures" / figure).stat().st_size > 1000, figure
@@ -228,22 +234,50 @@ def test_a_figure_or_table_setting_reruns_only_that_output(
     assert jobs_to_run(finished_run, config=changed_config(tmp_path, edit)) == expected
 
 
-def test_editing_the_gp_reruns_the_bayesian_optimisation_runs_only(finished_run: Path) -> None:
-    with edited(finished_run, "surrogates/gp.py"):
-        jobs = planned_jobs(finished_run)
-    optimised = sorted(w for rule, w in jobs if rule == "optimize")
-    assert optimised == sorted(
+def runs_using(predicate) -> list[str]:
+    """The optimisation jobs ("experiment=..., seed=...") of experiments matching ``predicate``."""
+    return sorted(
         f"experiment={name}, seed={seed}"
         for name, experiment in TEST_SETTINGS.experiments.items()
-        if experiment.run.optimizer.type != "grid"
+        if predicate(experiment.run)
         for seed in experiment.seeds
     )
+
+
+def surrogate_type(run) -> str | None:
+    return run.optimizer.surrogate.type if run.optimizer.surrogate is not None else None
+
+
+@pytest.mark.parametrize("surrogate", ["gp", "dngo", "trees"])
+def test_editing_a_surrogate_reruns_exactly_the_runs_that_use_it(
+    finished_run: Path, surrogate: str
+) -> None:
+    with edited(finished_run, f"surrogates/{surrogate}.py"):
+        jobs = planned_jobs(finished_run)
+    optimised = sorted(w for rule, w in jobs if rule == "optimize")
+    assert optimised == runs_using(lambda run: surrogate_type(run) == surrogate)
+    assert optimised  # the .test config has a run of every surrogate type
     rules = {rule for rule, _ in jobs}
     assert not rules & {"pretrain", "train_classifier", "train_joint", "condgen_bo"}
 
 
+def figure_modules() -> list[str]:
+    return sorted(p.name for p in (REPO / "src" / "lso" / "figures").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", figure_modules())
+def test_editing_figure_code_reruns_figures_only(finished_run: Path, module: str) -> None:
+    """Training steps save arrays and figure jobs draw them: a figure edit retrains nothing."""
+    with edited(finished_run, f"figures/{module}"):
+        rules = jobs_to_run(finished_run)
+    computing = {"pretrain", "optimize", "train_classifier", "train_predictor", "train_joint"}
+    computing |= {"condgen_bo", "evaluate_faces", "evaluate_validity", "prepare_data"}
+    assert not rules & computing, rules
+    assert rules - {"all"}, "a figure module no figure job depends on"
+
+
 def test_editing_condgen_figures_reruns_no_search(finished_run: Path) -> None:
-    with edited(finished_run, "condgen/plots.py"):
+    with edited(finished_run, "figures/condgen.py"):
         rules = jobs_to_run(finished_run)
     assert rules == {
         "plot_condgen_latent_spaces",
@@ -332,14 +366,15 @@ def test_killed_optimisation_resumes_to_the_same_queries(tmp_path: Path) -> None
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, to kill it with its job
     )
     deadline = time.monotonic() + 120
     while not state.exists() and time.monotonic() < deadline and job.poll() is None:
         time.sleep(0.02)
     assert state.exists(), "the optimisation job never saved a resume state"
-    killed = subprocess.run(["pkill", "-9", "-f", f"{killed_dir}/.snakemake/scripts/"], check=False)
+    os.killpg(job.pid, signal.SIGKILL)  # snakemake and its job, as a killed cluster job
     job.wait(timeout=60)
-    assert killed.returncode == 0 and job.returncode != 0
+    assert job.returncode != 0
     assert not (killed_dir / target).exists() and state.exists()
 
     snakemake(killed_dir, target, config=config)
@@ -378,3 +413,109 @@ def test_default_config_plans_every_experiment() -> None:
         assert f"rule {rule}:" in result.stdout or f"localrule {rule}:" in result.stdout, rule
     for experiment in ("vae_k1e-3_r5", "vae16_gp_k1e-3_r5", "vae16_dngo_kinf_rinf"):
         assert f"experiment={experiment}" in result.stdout
+
+
+def _dialog_config(tmp_path: Path, root: Path) -> Path:
+    """The test config with its faces read from a CelebA-Dialog tree at ``root``."""
+
+    def use_dialog(config):
+        config["datasets"]["tiny_faces"] = {
+            "source": "celeba_dialog",
+            "path": str(root),
+            "image_dir": str(root / "img_align_celeba"),
+            "n_images": None,
+            "workers": 1,
+            "val_fraction": 0.2,
+        }
+
+    return changed_config(tmp_path, use_dialog)
+
+
+def test_the_files_a_user_brings_are_inputs_of_their_preparation(tmp_path: Path) -> None:
+    """Fixing a label file in place, or rewriting an image, reruns the preparation (and so
+    everything after it); 200,000 images are one manifest, not 200,000 DAG inputs."""
+    root = write_dialog_tree(tmp_path / "celeba_dialog", 40)
+    config = _dialog_config(tmp_path, root)
+    workdir = tmp_path / "work"
+    target = "data/processed/tiny_faces.npz"
+    snakemake(workdir, target, config=config)
+    assert jobs_to_run(workdir, target, config=config) == set()
+    labels = root / "combined_annotation.txt"
+    lines = labels.read_bytes().split(b"\r\n")
+    fields = lines[3].split(b" ")
+    fields[4] = b"0" if fields[4] != b"0" else b"1"  # a corrected Smiling level
+    lines[3] = b" ".join(fields)
+    labels.write_bytes(b"\r\n".join(lines))
+    assert jobs_to_run(workdir, target, config=config) == {"prepare_data"}
+    snakemake(workdir, target, config=config)
+    image = root / "img_align_celeba" / "000007.jpg"
+    image.write_bytes(image.read_bytes())  # rewritten in place: a new modification time
+    assert jobs_to_run(workdir, target, config=config) == {"list_images", "prepare_data"}
+    planned = jobs_to_run(workdir, config=config)
+    assert {"prepare_data", "pretrain", "train_predictor", "optimize"} <= planned
+
+
+@pytest.mark.parametrize("section", ["validity", "face_evaluation"])
+def test_a_missing_feature_network_stops_before_any_job(tmp_path: Path, section: str) -> None:
+    config = changed_config(
+        tmp_path, lambda c: c.setdefault(section, {}).update(feature_network="/nonexistent/net.pt")
+    )
+    result = snakemake(tmp_path, config=config, check=False)
+    assert result.returncode != 0
+    assert f"{section}.feature_network '/nonexistent/net.pt': no such file" in result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
+
+
+def rules_handed_the_device(config: Path, workdir: Path) -> dict[str, bool]:
+    """Rule name -> whether its params include ``device`` (read from the parsed workflow)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        OutputSettings,
+        Quietness,
+        ResourceSettings,
+    )
+
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[config]),
+            snakefile=REPO / "Snakefile",
+            workdir=workdir,
+        )
+        parsed = workflow.dag(DAGSettings(forceall=True)).workflow_api._workflow
+        return {rule.name: "device" in rule.params.keys() for rule in parsed.rules}
+
+
+def gpu_requests(workdir: Path, config: Path) -> dict[str, set[int]]:
+    """Rule name -> the ``gpu`` resource its jobs request in a dry run of the whole DAG."""
+    out = snakemake(workdir, "--dry-run", "--forceall", config=config).stdout
+    requests: dict[str, set[int]] = {}
+    rule = None
+    for line in out.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):$", line)
+        if match:
+            rule = match.group(1)
+            requests.setdefault(rule, set())
+        elif line.strip().startswith("resources:") and rule is not None:
+            gpu = re.search(r"\bgpu=(\d+)", line)
+            requests[rule].add(int(gpu.group(1)) if gpu else 0)
+    return requests
+
+
+@pytest.mark.parametrize("device", ["cuda", "cpu"])
+def test_exactly_the_jobs_handed_the_device_ask_for_a_gpu(tmp_path: Path, device: str) -> None:
+    """Derived from the rules, so a new rule cannot forget it: with a GPU device every rule
+    that runs a network on the device requests one GPU and no other rule does; on the CPU no
+    job requests one."""
+    config = changed_config(tmp_path, lambda c: c.update(device=device))
+    handed = rules_handed_the_device(config, tmp_path)
+    requests = gpu_requests(tmp_path, config)
+    assert set(requests) - {"all"} <= set(handed)
+    for rule, values in requests.items():
+        expected = int(handed.get(rule, False) and device != "cpu")
+        assert values == {expected}, f"{rule} requests gpu={values}, expected {expected}"
+    assert {"pretrain", "optimize", "evaluate_faces", "condgen_bo"} <= {
+        rule for rule, on_device in handed.items() if on_device
+    }

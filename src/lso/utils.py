@@ -1,23 +1,19 @@
-"""Small shared helpers: atomic file writes, seeding, device choice, logging set-up."""
+"""Small shared helpers: the input error, atomic file writes, JSON, logging set-up.
+
+Standard library only: the Snakefile imports it while it parses the workflow, and figure
+jobs never load torch (:mod:`lso.runtime` holds the torch helpers).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import random
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import torch
-
-# torch is imported inside the functions that use it: the Snakefile imports this module (via
-# lso.settings) to parse the config, and a plotting job need not pay for torch.
 
 PathLike = str | os.PathLike[str]
 
@@ -47,45 +43,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run torch's CPU ops on one thread, then restore the caller's setting.
-
-    Linear algebra on a few hundred points cannot use extra threads, and on busy cores the
-    hand-off between threads dominates (one GP fit on 15 points took 1.2 s with 2 threads and
-    0.05 s with 1 on a loaded 2-core machine).
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so that the same seed gives the same numbers on CPU."""
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """Map the config's ``device`` value to a torch device; ``auto`` prefers CUDA when present."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"config key 'device' is {name!r} but no CUDA device is available")
-    return torch.device(name)
 
 
 def configure_logging(log_file: str | os.PathLike | None = None) -> logging.Logger:

@@ -38,7 +38,8 @@ from botorch.optim import optimize_acqf
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from lso.condgen.objective import ObjectiveFn
-from lso.utils import InputError, single_threaded
+from lso.runtime import single_threaded
+from lso.utils import InputError
 
 ACQUISITIONS = ("ei", "random")
 TOP_K = 10  # best evaluations a run keeps, with their decoded images

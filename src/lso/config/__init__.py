@@ -1,1 +1,1 @@
-"""Configuration: the schema, typed settings, parsing and cross-key checks (stdlib, yaml, jsonschema only)."""
+"""Configuration: schema, typed settings, parsing, cross-key checks (no torch, no numpy)."""

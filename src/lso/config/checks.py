@@ -28,6 +28,11 @@ from lso.surrogates.registry import SURROGATES
 from lso.utils import InputError
 
 IMAGE_SIDE = 64  # faces models are 64x64; a grid model halves the side once per width
+LATENTS = {"continuous": "continuous latent vectors", "codes": "grids of categorical codes"}
+
+
+def _latents(kinds: tuple[str, ...] | str) -> str:
+    return " or ".join(LATENTS[kind] for kind in ((kinds,) if isinstance(kinds, str) else kinds))
 
 
 def check_settings(settings: PipelineSettings) -> None:
@@ -151,8 +156,8 @@ def _check_optimizer(
     offers = OPTIMIZERS.traits(optimizer.type)
     if traits.latent not in offers.latents:
         raise InputError(
-            f"{key}.optimizer.type {optimizer.type!r} searches {' or '.join(offers.latents)} "
-            f"latent points; {who} has {traits.latent} ones"
+            f"{key}.optimizer.type {optimizer.type!r} searches {_latents(offers.latents)}; "
+            f"{who} has {_latents(traits.latent)}"
         )
     if offers.two_d_only and model.latent_dim != 2:
         raise InputError(
@@ -164,7 +169,7 @@ def _check_optimizer(
         if surrogate.latent != traits.latent:
             raise InputError(
                 f"{key}.optimizer.surrogate.type {optimizer.surrogate.type!r} models "
-                f"{surrogate.latent} latent points; {who} has {traits.latent} ones"
+                f"{_latents(surrogate.latent)}; {who} has {_latents(traits.latent)}"
             )
     if offers.surrogate and math.isinf(run.retrain_every) and optimizer.batch_size is None:
         raise InputError(
@@ -189,14 +194,14 @@ def _check_constraint(key: str, run: RunSettings, traits: ModelTraits, who: str)
     needs = CONSTRAINTS.traits(kind)
     if traits.latent not in needs.latents:
         raise InputError(
-            f"{key}.constraint.type {kind!r} describes {' or '.join(needs.latents)} latent "
-            f"points; {who} has {traits.latent} ones (use 'none')"
+            f"{key}.constraint.type {kind!r} describes {_latents(needs.latents)}; {who} has "
+            f"{_latents(traits.latent)} (use 'none')"
         )
     missing = [need for need in needs.needs if not getattr(traits, need)]
     if missing:
         raise InputError(
-            f"{key}.constraint.type {kind!r} needs a model with {' and '.join(missing)}; "
-            f"{who} has none"
+            f"{key}.constraint.type {kind!r} needs a model with "
+            f"{' and '.join(need.replace('_', ' ') for need in missing)}; {who} has none"
         )
 
 

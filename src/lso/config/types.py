@@ -93,7 +93,7 @@ class ConstraintSettings(NamedTuple):
     n_samples: int | None
 
     def options(self) -> dict[str, Any]:
-        """The keyword options of this type's fit (:func:`lso.constraints.base.build_constraint`)."""
+        """Keyword options of this type's fit (:func:`lso.constraints.base.build_constraint`)."""
         return _options_of_type(self)
 
 

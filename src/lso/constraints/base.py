@@ -17,6 +17,7 @@ import torch
 
 from lso.constraints.registry import CONSTRAINTS
 from lso.models.base import LatentModel
+from lso.utils import InputError
 
 
 class Constraint(Protocol):
@@ -57,7 +58,10 @@ def build_constraint(
     if kind == "none":
         return None
     fit = CONSTRAINTS.load(kind)
-    return fit(model, images, seed=seed, warm_start=warm_start or {}, **options)
+    try:
+        return fit(model, images, seed=seed, warm_start=warm_start or {}, **options)
+    except TypeError as error:
+        raise InputError(f"constraint.type {kind!r}: {error}") from error
 
 
 @torch.no_grad()

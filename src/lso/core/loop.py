@@ -354,7 +354,7 @@ class WeightedRetrainingRun:
     def _latent_array(self) -> np.ndarray:
         """The queried latent points for the run files: integers for code grids."""
         latents = self._query_latents()
-        return latents.astype(np.int64) if self.model.latent_kind == "discrete" else latents
+        return latents.astype(np.int64) if self.model.latent_kind == "codes" else latents
 
 
 def _as_json(settings: Any) -> Any:

@@ -112,15 +112,8 @@ def fit(
     decay = lr_decay_scheduler(optimiser, settings.lr_decay, len(batches))
     rows: list[dict[str, float | int | str]] = []
     for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
-        model.train()
         batch = train_images[index.to(train_images.device)]
-        terms = _batch_loss(model, batch, _rows(targets, index))
-        optimiser.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        optimiser.step()
-        if decay is not None:
-            decay.step()
-        model.on_train_step()
+        terms = _train_step(model, optimiser, decay, batch, _rows(targets, index))
         if progress is not None:
             progress(step, len(batches))
         rows.append(_log_row(step, step / per_epoch, "train", terms))
@@ -130,15 +123,40 @@ def fit(
             rows.append(_log_row(step, step / per_epoch, "val", val_terms))
             if plateau is not None:
                 plateau.step(val_terms["loss"])
-            logger.info(
-                "%s: epoch %.2f train loss %.3f val loss %.3f",
-                description,
-                step / per_epoch,
-                terms["loss"].item(),
-                val_terms["loss"],
-            )
+            _log_epoch(description, step / per_epoch, terms, val_terms)
     model.eval()
     return pd.DataFrame(rows)
+
+
+def _train_step(
+    model: TrainableModule,
+    optimiser: torch.optim.Optimizer,
+    decay: torch.optim.lr_scheduler.LRScheduler | None,
+    batch: torch.Tensor,
+    targets: torch.Tensor | None,
+) -> dict[str, torch.Tensor]:
+    """One optimiser step on one batch (and the schedules that advance with it)."""
+    model.train()
+    terms = _batch_loss(model, batch, targets)
+    optimiser.zero_grad(set_to_none=True)
+    terms["loss"].backward()
+    optimiser.step()
+    if decay is not None:
+        decay.step()
+    model.on_train_step()
+    return terms
+
+
+def _log_epoch(
+    description: str, epoch: float, terms: dict[str, torch.Tensor], val_terms: dict[str, float]
+) -> None:
+    logger.info(
+        "%s: epoch %.2f train loss %.3f val loss %.3f",
+        description,
+        epoch,
+        terms["loss"].item(),
+        val_terms["loss"],
+    )
 
 
 def fit_and_save(

@@ -10,7 +10,7 @@ What the optimisation loop may ask of a generative model, and nothing more:
   constraints that need codes (``gmm_full``, ``gmm_fit``) refuse such a model by name;
 - ``loss(x)`` and the schedule hooks: for retraining on weighted data;
 - ``latent_kind``: ``"continuous"`` (Gaussian-like codes the BO optimisers search) or, for
-  models such as a VQ-VAE, ``"discrete"``.
+  models such as a VQ-VAE, ``"codes"`` (grids of categorical code indices).
 
 Keeping that surface small is what lets a VAE, an RAE, a faces VAE and later models share one
 loop.

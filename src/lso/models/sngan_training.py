@@ -17,12 +17,14 @@ real images.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
 
 from lso.models.fitting import (
@@ -33,11 +35,22 @@ from lso.models.fitting import (
     lr_decay_scheduler,
 )
 
-if TYPE_CHECKING:
-    from lso.models.sngan import SNGAN
-
 logger = logging.getLogger(__name__)
 BETAS = (0.0, 0.9)
+
+
+class AdversarialModel(Protocol):
+    """What adversarial training needs of a GAN (:class:`lso.models.sngan.SNGAN`)."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    n_dis: int
+    latent_dim: int
+    optimiser_state: dict[str, Any]
+
+    def train(self, mode: bool = True) -> Any: ...
+
+    def eval(self) -> Any: ...
 
 
 def generator_steps(n_images: int, settings: FitSettings, n_dis: int) -> int:
@@ -47,7 +60,7 @@ def generator_steps(n_images: int, settings: FitSettings, n_dis: int) -> int:
 
 
 def train_adversarially(
-    model: SNGAN,
+    model: AdversarialModel,
     images: torch.Tensor,
     settings: FitSettings,
     *,
@@ -62,54 +75,34 @@ def train_adversarially(
     from its seed and resumable. With ``settings.keep_optimizer_state`` the Adam states
     continue from the model's previous call (stored in its state dict) and are stored again.
     """
-    device = images.device
     per_epoch = batches_per_epoch(len(images), settings.batch_size)
     steps = generator_steps(len(images), settings, model.n_dis)
     real_settings = FitSettings(
-        epochs=steps * model.n_dis / per_epoch,
-        batch_size=settings.batch_size,
-        lr=settings.lr,
+        epochs=steps * model.n_dis / per_epoch, batch_size=settings.batch_size, lr=settings.lr
     )
     real_batches = batch_indices(len(images), real_settings, weights, generator)
     g_optimiser, d_optimiser = _optimisers(model, settings)
     schedulers = [
         lr_decay_scheduler(opt, settings.lr_decay, steps) for opt in (g_optimiser, d_optimiser)
     ]
-    batch = min(settings.batch_size, len(images))
+    n, device = min(settings.batch_size, len(images)), images.device
+
+    def latents() -> torch.Tensor:
+        return torch.randn(n, model.latent_dim, generator=generator).to(device)
+
     rows = []
     model.train()
     for step in tqdm(range(steps), desc=description, leave=False, disable=None):
-        for index in real_batches[step * model.n_dis : (step + 1) * model.n_dis]:
-            real = images[index.to(device)]
-            with torch.no_grad():
-                fake = model.generator(_latents(batch, model.latent_dim, generator, device))
-            d_loss = _hinge_real_fake(model, real, fake)
-            d_optimiser.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_optimiser.step()
-        fake_logits = model.discriminator(
-            model.generator(_latents(batch, model.latent_dim, generator, device))
-        )
-        g_loss = generator_hinge_loss(fake_logits)
-        g_optimiser.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_optimiser.step()
+        batches = real_batches[step * model.n_dis : (step + 1) * model.n_dis]
+        d_loss = _critic_steps(model, images, batches, latents, d_optimiser)
+        g_loss = _generator_step(model, latents, g_optimiser)
         for scheduler in schedulers:
             if scheduler is not None:
                 scheduler.step()
         if progress is not None:
             progress(step + 1, steps)
-        rows.append(
-            {
-                "step": step + 1,
-                "epoch": (step + 1) * model.n_dis / per_epoch,
-                "split": "train",
-                "loss": d_loss.item(),
-                "d_loss": d_loss.item(),
-                "g_loss": g_loss.item(),
-                "lr": g_optimiser.param_groups[0]["lr"],
-            }
-        )
+        epoch = (step + 1) * model.n_dis / per_epoch
+        rows.append(_log_row(step + 1, epoch, d_loss, g_loss, g_optimiser.param_groups[0]["lr"]))
     model.optimiser_state = (
         {"generator": g_optimiser.state_dict(), "discriminator": d_optimiser.state_dict()}
         if settings.keep_optimizer_state
@@ -117,16 +110,57 @@ def train_adversarially(
     )
     model.eval()
     logger.info(
-        "%s: %d generator steps, final d_loss %.3f g_loss %.3f",
-        description,
-        steps,
-        d_loss.item(),
-        g_loss.item(),
+        "%s: %d generator steps, final d_loss %.3f g_loss %.3f", description, steps, d_loss, g_loss
     )
     return pd.DataFrame(rows)
 
 
-def _optimisers(model: SNGAN, settings: FitSettings) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+def _log_row(step: int, epoch: float, d_loss: float, g_loss: float, lr: float) -> dict:
+    """One generator step's log row (``loss`` is the critic's, as for every model's log)."""
+    return {
+        "step": step,
+        "epoch": epoch,
+        "split": "train",
+        "loss": d_loss,
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "lr": lr,
+    }
+
+
+def _critic_steps(
+    model: AdversarialModel,
+    images: torch.Tensor,
+    batches: list[torch.Tensor],
+    latents: Callable[[], torch.Tensor],
+    optimiser: torch.optim.Optimizer,
+) -> float:
+    """One discriminator step per real batch against fresh fakes; the last step's loss."""
+    for index in batches:
+        real = images[index.to(images.device)]
+        with torch.no_grad():
+            fake = model.generator(latents())
+        loss = _hinge_real_fake(model, real, fake)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+    return loss.item()
+
+
+def _generator_step(
+    model: AdversarialModel, latents: Callable[[], torch.Tensor], optimiser: torch.optim.Optimizer
+) -> float:
+    """One generator step on the hinge loss of fresh fakes; its loss."""
+    loss = generator_hinge_loss(model.discriminator(model.generator(latents())))
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.item()
+
+
+def _optimisers(
+    model: AdversarialModel, settings: FitSettings
+) -> tuple[torch.optim.Adam, torch.optim.Adam]:
     """Adam (0, 0.9) for each network, continuing the stored states when asked to."""
     g_optimiser = torch.optim.Adam(model.generator.parameters(), lr=settings.lr, betas=BETAS)
     d_optimiser = torch.optim.Adam(model.discriminator.parameters(), lr=settings.lr, betas=BETAS)
@@ -140,7 +174,9 @@ def _optimisers(model: SNGAN, settings: FitSettings) -> tuple[torch.optim.Adam, 
     return g_optimiser, d_optimiser
 
 
-def _hinge_real_fake(model: SNGAN, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def _hinge_real_fake(
+    model: AdversarialModel, real: torch.Tensor, fake: torch.Tensor
+) -> torch.Tensor:
     return discriminator_hinge_loss(model.discriminator(real), model.discriminator(fake))
 
 
@@ -152,9 +188,3 @@ def discriminator_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tenso
 def generator_hinge_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """-E[D(G(z))]."""
     return -fake_logits.mean()
-
-
-def _latents(
-    n: int, latent_dim: int, generator: torch.Generator, device: torch.device
-) -> torch.Tensor:
-    return torch.randn(n, latent_dim, generator=generator).to(device)

@@ -9,7 +9,7 @@ pass straight through; loss = ``commitment`` * ||z_e - sg[q]||^2 + ||sg[z_e] - q
 Decoder: the mirror image, transposed 4x4 stride-2 convolutions and a sigmoid.
 
 The latent point the optimisers see is the grid of code indices, flattened row-major
-(``latent_dim`` = grid cells, ``latent_kind = "discrete"``). The networks are convolutional,
+(``latent_dim`` = grid cells, ``latent_kind = "codes"``). The networks are convolutional,
 so :meth:`VQVAE.decode_indices` decodes a grid of any size (the original hard-coded 8x8).
 
 Dead codes: a code no batch has chosen for ``dead_after`` training steps is re-initialised to
@@ -85,7 +85,7 @@ class VQVAE(LatentModel):
 
     kind = "vq_vae"
     image_shape = (3, IMAGE_SIZE, IMAGE_SIZE)
-    latent_kind = "discrete"
+    latent_kind = "codes"
     retrain_diagnostics = ("codes_used", "perplexity")
     channels_last = False  # 1x1 convolutions from few channels: see lso.models.resnet
 

@@ -1,1 +1,2 @@
-"""Pipeline steps, one module per kind of job: what ``workflow_scripts`` call, and nothing else imports."""
+"""Pipeline steps, one module per kind of job: what ``workflow_scripts`` call; nothing else
+imports them."""

@@ -18,8 +18,9 @@ from lso.config.types import CondgenSearchSettings, JointTrainingSettings
 from lso.models.build import build_model
 from lso.models.checkpoint import load_checkpoint
 from lso.models.fitting import FitSettings
+from lso.runtime import resolve_device, seed_everything
 from lso.tasks.digits.labelled import fit_labelled_and_save
-from lso.utils import PathLike, atomic_path, resolve_device, seed_everything
+from lso.utils import PathLike, atomic_path
 
 
 def train_joint(

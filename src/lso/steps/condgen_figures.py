@@ -17,8 +17,9 @@ from lso.condgen.objective import (
 from lso.figures import condgen as condgen_figures
 from lso.figures.common import save_figure
 from lso.models.checkpoint import load_checkpoint
+from lso.runtime import resolve_device
 from lso.tasks.digits.dataset import load_labelled_dataset
-from lso.utils import PathLike, resolve_device
+from lso.utils import PathLike
 
 
 def plot_latent_spaces(

@@ -11,10 +11,11 @@ from lso.models.build import build_model
 from lso.models.checkpoint import load_checkpoint
 from lso.models.classifier import MnistClassifier
 from lso.models.fitting import FitSettings
+from lso.runtime import resolve_device, seed_everything
 from lso.tasks.digits.dataset import load_dataset
 from lso.tasks.digits.labelled import fit_labelled_and_save
 from lso.tasks.digits.validity import judge_digits
-from lso.utils import PathLike, atomic_path, resolve_device, seed_everything, write_json
+from lso.utils import PathLike, atomic_path, write_json
 
 
 def train_classifier(

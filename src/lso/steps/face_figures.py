@@ -15,9 +15,10 @@ from lso.figures.curves import plot_score_histograms
 from lso.figures.images import best_unique, plot_side_by_side
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
+from lso.runtime import resolve_device
 from lso.tasks.faces.dataset import cap_level_images, generative_split, load_face_dataset
 from lso.tasks.faces.objective import SmileObjective
-from lso.utils import PathLike, resolve_device
+from lso.utils import PathLike
 
 HEADLINE_TILES = 9  # 3 x 3 faces each side, as the thesis's figure
 

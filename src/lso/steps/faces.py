@@ -6,11 +6,12 @@ from lso.config.types import FaceEvaluationSettings, PredictorSettings
 from lso.core.datafiles import save_arrays
 from lso.core.runfiles import load_run_arrays
 from lso.models.checkpoint import save_checkpoint
+from lso.runtime import resolve_device
 from lso.tasks.faces.dataset import load_face_dataset
 from lso.tasks.faces.evaluation import judge_faces
 from lso.tasks.faces.objective import SmileObjective
 from lso.tasks.faces.predictor import calibration_arrays, fit_predictor, predictor_metrics
-from lso.utils import PathLike, atomic_path, resolve_device, write_json
+from lso.utils import PathLike, atomic_path, write_json
 
 
 def train_predictor(

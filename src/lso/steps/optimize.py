@@ -18,8 +18,9 @@ from lso.core.registry import OBJECTIVES
 from lso.core.state import state_path_for
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
+from lso.runtime import resolve_device
 from lso.tasks.registry import TASKS
-from lso.utils import InputError, PathLike, resolve_device
+from lso.utils import InputError, PathLike
 
 
 def file_digest(path: PathLike) -> str:

@@ -18,8 +18,9 @@ from lso.models.build import build_model
 from lso.models.fitting import FitSettings
 from lso.models.registry import MODELS
 from lso.optimizers.grid import latent_grid
+from lso.runtime import resolve_device, seed_everything
 from lso.tasks.registry import TASKS
-from lso.utils import PathLike, resolve_device, seed_everything
+from lso.utils import PathLike
 
 MANIFOLD_GRID = 20
 MANIFOLD_BOUNDS = 4.0

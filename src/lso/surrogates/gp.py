@@ -11,7 +11,7 @@ The sparse bound is Titsias's collapsed evidence lower bound, written so that th
 O(n m²) operation is the Gram matrix K_uf K_fu (the triangular solves with the n columns that
 gpytorch's ``InducingPointKernel`` performs cost about three times as much on a CPU).
 Prediction, for both the exact and the sparse GP, uses cached weights and triangular
-factors (see ``_Predictor``): a few matrix products per batch of candidates, and none of
+factors (see ``Predictor``): a few matrix products per batch of candidates, and none of
 gpytorch's copying of the training inputs once per candidate batch, which would need
 gigabytes for 100k candidates.
 
@@ -26,28 +26,34 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from gpytorch.constraints import GreaterThan
-from gpytorch.distributions import MultivariateNormal
-from gpytorch.kernels import Kernel, MaternKernel, RBFKernel, ScaleKernel
+from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
 from gpytorch.likelihoods import GaussianLikelihood
 from gpytorch.means import ConstantMean
 from gpytorch.mlls import ExactMarginalLogLikelihood
-from gpytorch.models import ExactGP
 from gpytorch.priors import GammaPrior, LogNormalPrior
 from gpytorch.settings import cholesky_jitter, fast_computations
 from linear_operator.utils.cholesky import psd_safe_cholesky
-from linear_operator.utils.errors import NanError, NotPSDError
 from linear_operator.utils.warnings import NumericalWarning
 from sklearn.cluster import MiniBatchKMeans
 from torch.linalg import solve_triangular
 
 from lso.surrogates.base import Surrogate
+from lso.surrogates.gp_numerics import (
+    NUMERICAL_ERRORS,
+    Attempt,
+    ExactModel,
+    Gram,
+    NonFinite,
+    Predictor,
+    minimise,
+    triangular_inverse,
+    whiten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,57 +62,6 @@ UU_JITTER = 1e-6  # relative to the prior variance, as in GPflow
 # (the mean squared distance to the nearest centre is within 6 % of the converged value),
 # while running to convergence costs seconds.
 KMEANS_EPOCHS = 2
-
-
-class _NonFinite(RuntimeError):
-    """The objective or the fitted hyperparameters became NaN or infinite."""
-
-
-NUMERICAL_ERRORS = (NotPSDError, NanError, torch.linalg.LinAlgError, _NonFinite)
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    """One rung of the robustness ladder: Cholesky jitter, noise floor, optimiser budget."""
-
-    jitter: float
-    noise_floor: float
-    fit_hyperparameters: bool
-
-
-@dataclass
-class _Predictor:
-    """Cached posterior: mean c + k(x, U) a, covariance k(x, x') - (A k)ᵀ(A k') + (B k)ᵀ(B k').
-
-    Exact: U = the training inputs, A = L⁻¹ with L Lᵀ = K + σ²I, no B. Sparse: U = the
-    inducing points, A = L⁻¹ with L Lᵀ = K_uu, B = L_B⁻¹ L⁻¹. Keeping the two square-root
-    terms (rather than one matrix A ᵀA - BᵀB) keeps small variances, and so EI's gradients
-    where the GP is confident, accurate.
-    """
-
-    anchors: torch.Tensor
-    weights: torch.Tensor
-    minus: torch.Tensor
-    plus: torch.Tensor | None
-
-
-class _ExactModel(ExactGP):
-    """The exact GP used for fitting hyperparameters; it shares the surrogate's modules."""
-
-    def __init__(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        mean: ConstantMean,
-        kernel: Kernel,
-        likelihood: GaussianLikelihood,
-    ) -> None:
-        super().__init__(x, y, likelihood)
-        self.mean_module = mean
-        self.covar_module = kernel
-
-    def forward(self, x: torch.Tensor) -> MultivariateNormal:
-        return MultivariateNormal(self.mean_module(x), self.covar_module(x))
 
 
 class GPSurrogate(Surrogate):
@@ -145,7 +100,7 @@ class GPSurrogate(Surrogate):
         self.prefit_size = int(prefit_size)
         self.noise_floor = float(noise_floor)
         self.fit_info: dict[str, float] = {}
-        self._predictor: _Predictor | None = None
+        self._predictor: Predictor | None = None
 
     @property
     def is_sparse(self) -> bool:
@@ -185,17 +140,17 @@ class GPSurrogate(Surrogate):
         self.fit_info["seconds"] = time.perf_counter() - start
         self.fit_info["sparse"] = float(self.is_sparse)
 
-    def _attempts(self) -> list[_Attempt]:
+    def _attempts(self) -> list[Attempt]:
         floor = self.noise_floor
         return [
-            _Attempt(1e-8, floor, True),
-            _Attempt(1e-6, floor, True),
-            _Attempt(1e-4, max(floor, 1e-3), True),
-            _Attempt(1e-3, max(floor, 1e-1), False),
+            Attempt(1e-8, floor, True),
+            Attempt(1e-6, floor, True),
+            Attempt(1e-4, max(floor, 1e-3), True),
+            Attempt(1e-3, max(floor, 1e-1), False),
         ]
 
     def _fit_attempt(
-        self, x: torch.Tensor, y: torch.Tensor, warm_start: dict[str, Any], attempt: _Attempt
+        self, x: torch.Tensor, y: torch.Tensor, warm_start: dict[str, Any], attempt: Attempt
     ) -> None:
         with (
             cholesky_jitter(float_value=attempt.jitter, double_value=attempt.jitter),
@@ -299,15 +254,15 @@ class GPSurrogate(Surrogate):
             subset = torch.as_tensor(rng.choice(len(x), size, replace=False), device=x.device)
             self.fit_info["prefit_iterations"] = self._fit_exact(x[subset], y[subset])
         parameters = self._hyperparameters()
-        self.fit_info["iterations"] = _minimise(
+        self.fit_info["iterations"] = minimise(
             lambda: -self._collapsed_bound(x, y, inducing), parameters, self.sparse_max_iter
         )
 
     def _fit_exact(self, x: torch.Tensor, y: torch.Tensor) -> int:
-        model = _ExactModel(x, y, self.mean, self.covar, self.likelihood)
+        model = ExactModel(x, y, self.mean, self.covar, self.likelihood)
         mll = ExactMarginalLogLikelihood(self.likelihood, model)
         model.train()
-        return _minimise(lambda: -mll(model(x), y), self._hyperparameters(), self.max_iter)
+        return minimise(lambda: -mll(model(x), y), self._hyperparameters(), self.max_iter)
 
     def _hyperparameters(self) -> list[torch.nn.Parameter]:
         modules = (self.covar, self.mean, self.likelihood)
@@ -321,7 +276,7 @@ class GPSurrogate(Surrogate):
         noise = self.likelihood.noise.reshape(())
         kuf = self._kernel(inducing, x)
         chol_uu = self._chol_uu(inducing)
-        gram = _whiten(chol_uu, _Gram.apply(kuf))  # L⁻¹ K_uf K_fu L⁻ᵀ
+        gram = whiten(chol_uu, Gram.apply(kuf))  # L⁻¹ K_uf K_fu L⁻ᵀ
         eye = torch.eye(len(inducing), dtype=x.dtype, device=x.device)
         chol_b = psd_safe_cholesky(eye + gram / noise)
         residual = y - self.mean.constant
@@ -352,28 +307,28 @@ class GPSurrogate(Surrogate):
     @torch.no_grad()
     def _build_predictor(
         self, x: torch.Tensor, y: torch.Tensor, inducing: torch.Tensor | None
-    ) -> _Predictor:
+    ) -> Predictor:
         noise = self.likelihood.noise.item()
         residual = (y - self.mean.constant)[:, None]
         if inducing is None:
             eye = torch.eye(len(x), dtype=x.dtype, device=x.device)
             chol = psd_safe_cholesky(self.covar(x).to_dense() + noise * eye)
             weights = torch.cholesky_solve(residual, chol)[:, 0]
-            return _Predictor(x, weights, _triangular_inverse(chol), None)
+            return Predictor(x, weights, triangular_inverse(chol), None)
         eye = torch.eye(len(inducing), dtype=x.dtype, device=x.device)
         kuf = self._kernel(inducing, x)
         chol_uu = self._chol_uu(inducing)
-        chol_b = psd_safe_cholesky(eye + _whiten(chol_uu, kuf @ kuf.mT) / noise)
-        inv_uu = _triangular_inverse(chol_uu)
+        chol_b = psd_safe_cholesky(eye + whiten(chol_uu, kuf @ kuf.mT) / noise)
+        inv_uu = triangular_inverse(chol_uu)
         plus = solve_triangular(chol_b, inv_uu, upper=False)  # L_B⁻¹ L⁻¹
         weights = plus.mT @ (plus @ (kuf @ residual)) / noise
-        return _Predictor(inducing, weights[:, 0], inv_uu, plus)
+        return Predictor(inducing, weights[:, 0], inv_uu, plus)
 
     def _check_finite(self) -> None:
         assert self._predictor is not None
         values = [self._predictor.weights, self._predictor.minus, *self._hyperparameters()]
         if not all(torch.isfinite(v).all() for v in values):
-            raise _NonFinite("the fitted GP has non-finite parameters")
+            raise NonFinite("the fitted GP has non-finite parameters")
 
     def _cross(self, x: torch.Tensor) -> torch.Tensor:
         assert self._predictor is not None
@@ -418,64 +373,3 @@ class GPSurrogate(Surrogate):
 
     def _noise_standardised(self) -> float:
         return self.likelihood.noise.item()
-
-
-def _minimise(
-    loss_fn: Callable[[], torch.Tensor], parameters: list[torch.nn.Parameter], max_iter: int
-) -> int:
-    """Run L-BFGS (strong Wolfe line search) for at most ``max_iter`` iterations.
-
-    Returns the number of iterations taken; a non-finite loss raises ``_NonFinite`` so that
-    the caller can retry with more jitter instead of continuing from NaN parameters.
-    """
-    if max_iter == 0:
-        return 0
-    optimizer = torch.optim.LBFGS(
-        parameters,
-        lr=1.0,
-        max_iter=max_iter,
-        max_eval=int(max_iter * 1.5) + 1,
-        tolerance_grad=1e-4,
-        tolerance_change=1e-5,
-        line_search_fn="strong_wolfe",
-    )
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = loss_fn()
-        if not torch.isfinite(loss):
-            raise _NonFinite(f"the GP objective is {float(loss)}")
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    return int(optimizer.state[parameters[0]].get("n_iter", 0))
-
-
-class _Gram(torch.autograd.Function):
-    """K Kᵀ whose backward is the single product (G + Gᵀ) K.
-
-    Autograd would treat K and Kᵀ as two inputs and spend two m x m x n products on the
-    gradient; this is the costliest step of the collapsed bound.
-    """
-
-    @staticmethod
-    def forward(ctx: Any, k: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(k)
-        return k @ k.mT
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
-        (k,) = ctx.saved_tensors
-        return (grad + grad.mT) @ k
-
-
-def _whiten(chol: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
-    """L⁻¹ A L⁻ᵀ for a symmetric A and lower-triangular L."""
-    half = solve_triangular(chol, matrix, upper=False)
-    return solve_triangular(chol, half.mT, upper=False)
-
-
-def _triangular_inverse(chol: torch.Tensor) -> torch.Tensor:
-    eye = torch.eye(len(chol), dtype=chol.dtype, device=chol.device)
-    return solve_triangular(chol, eye, upper=False)

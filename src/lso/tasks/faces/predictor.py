@@ -6,8 +6,8 @@ Two predictors share one recipe: the
 black box learns from one half of the labelled faces and the judge, which scores the runs'
 best queries, from the other, so the judge never saw what the black box was fitted to.
 
-After training, one temperature is fitted on the held-out faces (:mod:`lso.tasks.faces.calibration`) and
-stored in the checkpoint, so every job that loads the predictor scores with the same
+After training, one temperature is fitted on the held-out faces
+(:mod:`lso.tasks.faces.calibration`) and stored in the checkpoint, so every job that loads the predictor scores with the same
 calibrated probabilities. Calibration matters here because the optimiser maximises an
 expectation: an over-confident predictor makes it jump between levels.
 """
@@ -25,9 +25,10 @@ from lso.core.training import fit
 from lso.models.build import build_model
 from lso.models.fitting import FitSettings
 from lso.models.resnet import ResNetClassifier
+from lso.runtime import seed_everything
 from lso.tasks.faces.calibration import calibration_metrics, fit_temperature
 from lso.tasks.faces.dataset import ROLES, n_levels, predictor_split
-from lso.utils import InputError, seed_everything
+from lso.utils import InputError
 
 N_BINS = 15  # calibration bins, as torchmetrics' default and Guo et al.
 

@@ -1,4 +1,4 @@
-"""Tests for reading run folders and summarising them (lso.results)."""
+"""The run-folder contract (lso.core.runfiles: one writer, the readers) and the summaries."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lso.core import runfiles
 from lso.core.runfiles import Run, load_run, load_run_arrays
 from lso.core.summary import mean_std_table, summarise_runs, top_k_curve
 from lso.utils import InputError
@@ -22,21 +23,21 @@ def write_run(
     latent_dim: int = 2,
     snapshots: bool = True,
 ) -> Path:
-    """Write a minimal run folder that follows the results contract."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+    """A small run folder written by the loop's own writer (:func:`runfiles.write_run`)."""
     n = len(scores)
     iterations = np.arange(n) // 5
-    pd.DataFrame(
+    queries = [
         {
-            "query": np.arange(1, n + 1),
-            "iteration": iterations,
-            "score": scores,
-            "best_so_far": np.maximum.accumulate(scores),
-            "model_version": iterations,
-            "seconds": np.linspace(0.1, 1.0, n),
-            "log_density": np.nan,
+            "query": i + 1,
+            "iteration": int(iterations[i]),
+            "score": float(scores[i]),
+            "best_so_far": float(np.max(scores[: i + 1])),
+            "model_version": int(iterations[i]),
+            "seconds": 0.1 * (i + 1),
+            "log_density": float("nan"),
         }
-    ).to_csv(run_dir / "queries.csv", index=False)
+        for i in range(n)
+    ]
     info = {
         "experiment": experiment,
         "seed": seed,
@@ -44,10 +45,10 @@ def write_run(
         "n_queries": n,
         "n_retrainings": int(iterations.max()),
         "oracle_evaluations": n + 100,
+        "budget_spent": True,
         "device": "cpu",
         "settings": {"k": 1e-3},
     }
-    (run_dir / "run.json").write_text(json.dumps(info))
     arrays = {
         "images": np.zeros((n, 28, 28), np.uint8),
         "latents": np.zeros((n, latent_dim)),
@@ -59,8 +60,14 @@ def write_run(
         arrays["snapshot_grid"] = np.stack(np.meshgrid(a, a, indexing="ij"), -1).reshape(-1, 2)
         arrays["snapshot_images"] = np.zeros((2, 9, 28, 28), np.uint8)
         arrays["snapshot_iterations"] = np.array([0, 1], np.int64)
-    np.savez(run_dir / "queries.npz", **arrays)
+    runfiles.write_run(run_dir, queries, [], arrays, info)
     return run_dir
+
+
+def test_the_writer_refuses_a_run_that_breaks_the_contract(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="run.json.*'budget_spent'"):
+        runfiles.write_run(tmp_path, [], [], dict.fromkeys(runfiles.ARRAY_KEYS), {})
+    assert not any(tmp_path.iterdir())  # nothing half-written
 
 
 def brute_force_top_k(scores: np.ndarray, k: int) -> np.ndarray:

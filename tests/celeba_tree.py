@@ -1,0 +1,73 @@
+"""Small data trees in the real layouts a user brings: CelebA-Dialog and gzipped full MNIST.
+
+The real files are not in the repository (nor downloadable here), so the tests make their own
+with the facts of the real ones: CelebA-Dialog's ``combined_annotation.txt`` has one header
+line, then single-space ``000001.jpg 2 0 5 3 4`` lines, possibly with a trailing space (written
+here with Windows line ends too); the split lists have no header; ``list_eval_partition.txt``
+maps each image to 0/1/2; the images are 178x218 aligned JPEGs in ``img_align_celeba/``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
+
+WIDTH, HEIGHT = 178, 218  # CelebA's aligned images
+SPLITS = ("train", "val", "test")
+
+
+def write_dialog_tree(root: Path, n: int, seed: int = 0) -> Path:
+    """``n`` drawn faces as a CelebA-Dialog tree under ``root``; returns ``root``.
+
+    Every face is drawn, upscaled into the central 178x178 square of a 178x218 canvas (where
+    the reader's crop looks) and saved as a JPEG; the split is 80 / 10 / 10 % in file order.
+    """
+    images, labels = draw_faces(n, seed)
+    image_dir = root / "img_align_celeba"
+    image_dir.mkdir(parents=True, exist_ok=True)
+    names = [f"{index + 1:06d}.jpg" for index in range(n)]
+    for name, image in zip(names, images, strict=True):
+        write_aligned_jpeg(image_dir / name, image)
+    lines = [f"{name} {' '.join(str(v) for v in row)} " for name, row in zip(names, labels)]
+    header = "img_name " + " ".join(ATTRIBUTES)
+    (root / "combined_annotation.txt").write_bytes(("\r\n".join([header, *lines]) + "\r\n").encode())
+    split = np.minimum((np.arange(n) * 10) // n - 7, 2).clip(0)  # 0 for 80 %, then 1, 2
+    for index, part in enumerate(SPLITS):
+        chosen = [line for line, s in zip(lines, split, strict=True) if s == index]
+        (root / f"{part}_attr_list.txt").write_text("\n".join(chosen) + "\n")
+    partition = "".join(f"{name} {s}\n" for name, s in zip(names, split, strict=True))
+    (root / "list_eval_partition.txt").write_text(partition)
+    return root
+
+
+def write_aligned_jpeg(path: Path, face: np.ndarray) -> None:
+    """A (3, 64, 64) uint8 face as a 178x218 JPEG whose central square holds it."""
+    square = Image.fromarray(face.transpose(1, 2, 0)).resize((WIDTH, WIDTH), Image.BICUBIC)
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), tuple(int(v) for v in face[:, 0, 0]))
+    canvas.paste(square, (0, (HEIGHT - WIDTH) // 2))
+    canvas.save(path, quality=92)
+
+
+def write_mnist_idx(directory: Path, images: np.ndarray, labels: np.ndarray) -> Path:
+    """The four gzipped IDX files of full MNIST (the first half as train, the rest as t10k)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    half = len(images) // 2
+    parts = {"train": slice(0, half), "t10k": slice(half, None)}
+    for prefix, rows in parts.items():
+        block = np.asarray(images[rows], np.uint8)
+        header = struct.pack(">IIII", 0x00000803, len(block), 28, 28)
+        _gzip(directory / f"{prefix}-images-idx3-ubyte.gz", header + block.tobytes())
+        values = np.asarray(labels[rows], np.uint8)
+        _gzip(directory / f"{prefix}-labels-idx1-ubyte.gz", struct.pack(">II", 0x801, len(values)) + values.tobytes())
+    return directory
+
+
+def _gzip(path: Path, payload: bytes) -> None:
+    with gzip.open(path, "wb") as handle:
+        handle.write(payload)
