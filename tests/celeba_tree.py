@@ -36,7 +36,9 @@ def write_dialog_tree(root: Path, n: int, seed: int = 0) -> Path:
         write_aligned_jpeg(image_dir / name, image)
     lines = [f"{name} {' '.join(str(v) for v in row)} " for name, row in zip(names, labels)]
     header = "img_name " + " ".join(ATTRIBUTES)
-    (root / "combined_annotation.txt").write_bytes(("\r\n".join([header, *lines]) + "\r\n").encode())
+    (root / "combined_annotation.txt").write_bytes(
+        ("\r\n".join([header, *lines]) + "\r\n").encode()
+    )
     split = np.minimum((np.arange(n) * 10) // n - 7, 2).clip(0)  # 0 for 80 %, then 1, 2
     for index, part in enumerate(SPLITS):
         chosen = [line for line, s in zip(lines, split, strict=True) if s == index]
@@ -64,7 +66,10 @@ def write_mnist_idx(directory: Path, images: np.ndarray, labels: np.ndarray) -> 
         header = struct.pack(">IIII", 0x00000803, len(block), 28, 28)
         _gzip(directory / f"{prefix}-images-idx3-ubyte.gz", header + block.tobytes())
         values = np.asarray(labels[rows], np.uint8)
-        _gzip(directory / f"{prefix}-labels-idx1-ubyte.gz", struct.pack(">II", 0x801, len(values)) + values.tobytes())
+        _gzip(
+            directory / f"{prefix}-labels-idx1-ubyte.gz",
+            struct.pack(">II", 0x801, len(values)) + values.tobytes(),
+        )
     return directory
 
 

@@ -49,7 +49,9 @@ def test_a_bayesian_optimiser_depends_on_no_surrogate_until_one_is_chosen() -> N
     """The surrogate is chosen by name: editing the GP reruns no DNGO or tree-ensemble run."""
     bayes = names(library_files("lso.optimizers.bayesopt"))
     codes = names(library_files("lso.optimizers.codes"))
-    surrogate_files = {f"surrogates/{name}.py" for name in ("gp", "dngo", "trees", "categorical_gp")}
+    surrogate_files = {
+        f"surrogates/{name}.py" for name in ("gp", "dngo", "trees", "categorical_gp")
+    }
     assert not (bayes | codes) & surrogate_files
     gp = names(script_library_files(SCRIPTS / "optimize.py", SURROGATES.module("gp")))
     assert {"surrogates/gp.py", "surrogates/gp_numerics.py"} <= gp

@@ -377,6 +377,7 @@ def test_killed_optimisation_resumes_to_the_same_queries(tmp_path: Path) -> None
     assert job.returncode != 0
     assert not (killed_dir / target).exists() and state.exists()
 
+    snakemake(killed_dir, "--unlock", config=config)  # as after any killed Snakemake
     snakemake(killed_dir, target, config=config)
     log = (killed_dir / "logs" / "optimize" / "long" / "seed1.log").read_text()
     assert "resuming from" in log
