@@ -34,7 +34,9 @@ def write_dialog_tree(root: Path, n: int, seed: int = 0) -> Path:
     names = [f"{index + 1:06d}.jpg" for index in range(n)]
     for name, image in zip(names, images, strict=True):
         write_aligned_jpeg(image_dir / name, image)
-    lines = [f"{name} {' '.join(str(v) for v in row)} " for name, row in zip(names, labels)]
+    lines = [
+        f"{name} {' '.join(str(v) for v in row)} " for name, row in zip(names, labels, strict=True)
+    ]
     header = "img_name " + " ".join(ATTRIBUTES)
     (root / "combined_annotation.txt").write_bytes(
         ("\r\n".join([header, *lines]) + "\r\n").encode()

@@ -154,8 +154,8 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         (lambda c: c["models"].update(classifier=c["models"]["tiny_vae"]), "models.classifier"),
         (
             lambda c: c["experiments"]["faces_wr"].update(constraint={"type": "discriminator"}),
-            "experiments.faces_wr.constraint.type 'discriminator' needs a model with discriminator; "
-            "model 'tiny_face_vae' (a face_vae) has none",
+            "experiments.faces_wr.constraint.type 'discriminator' needs a model with "
+            "discriminator; model 'tiny_face_vae' (a face_vae) has none",
         ),
         (
             lambda c: c["experiments"]["gan_nas"].update(

@@ -2,8 +2,8 @@
 
 Like every figure (:mod:`lso.figures.common`, whose helpers and conventions these reuse),
 every function is pure: arrays in, a pyplot-free :class:`~matplotlib.figure.Figure` out,
-saved with :func:`lso.figures.common.save_figure`. Maps over the latent square take ``values[i, j]`` at
-``(axis[i], axis[j])``, the layout :func:`lso.condgen.objective.landscape` and
+saved with :func:`lso.figures.common.save_figure`. Maps over the latent square take
+``values[i, j]`` at ``(axis[i], axis[j])``, the layout :func:`lso.condgen.objective.landscape` and
 :func:`lso.condgen.bo.gp_landscape` return, and show t1 to the right and t2 upwards.
 """
 
