@@ -8,8 +8,9 @@ best queries, from the other, so the judge never saw what the black box was fitt
 
 After training, one temperature is fitted on the held-out faces
 (:mod:`lso.tasks.faces.calibration`) and stored in the checkpoint, so every job that loads
-the predictor scores with the same calibrated probabilities. Calibration matters here because the optimiser maximises an
-expectation: an over-confident predictor makes it jump between levels.
+the predictor scores with the same calibrated probabilities. Calibration matters here
+because the optimiser maximises an expectation: an over-confident predictor makes it jump
+between levels.
 """
 
 from __future__ import annotations
