@@ -66,11 +66,41 @@ def pretrain_code(wildcards):
 
 
 def pretrain_feature_network(wildcards):
-    """The black-box predictor, whose features give a monitored pretraining (the GAN's) its
-    Fréchet distances; models without a monitor do not use it."""
+    """The judge, whose features give a monitored pretraining (the GAN's) its Fréchet
+    distances (the network the optimiser does not attack); models without a monitor do not
+    use it."""
     if MODELS.traits(SETTINGS.models[wildcards.model].type).monitor and PREDICTOR:
-        return "results/predictors/black_box/model.pt"
+        return "results/predictors/judge/model.pt"
     return []
+
+
+# The modules of both predictors' architectures (loaded by name from their checkpoints).
+PREDICTOR_MODULES = (
+    sorted(
+        {MODELS.module(PREDICTOR.role(r).architecture) for r in ("black_box", "judge")}
+    )
+    if PREDICTOR
+    else []
+)
+
+
+def predictor_code(wildcards):
+    """The predictor-training script's library files, with the role's architecture module."""
+    architecture = PREDICTOR.role(wildcards.role).architecture
+    return code("train_predictor.py", MODELS.module(architecture))
+
+
+def faces_models():
+    """The faces models the experiments use (each one's quality is evaluated)."""
+    return [
+        m
+        for m in USED_MODELS
+        if SETTINGS.datasets[SETTINGS.models[m].dataset].family == "faces"
+    ]
+
+
+def paired_comparisons():
+    return [name for name, c in SETTINGS.comparisons.items() if c.baseline is not None]
 
 
 def gan_experiments():
@@ -266,6 +296,7 @@ def final_outputs():
         "results/tables/summary_mean_std.csv",
     ]
     outputs += [f"results/figures/comparisons/{c}.png" for c in SETTINGS.comparisons]
+    outputs += [f"results/tables/paired/{c}.csv" for c in paired_comparisons()]
     for experiment in EXPERIMENTS:
         folder = f"results/figures/experiments/{experiment}"
         outputs += [f"{folder}/best_images.png", f"{folder}/diagnostics.png"]
@@ -294,6 +325,12 @@ def final_outputs():
                 f"results/figures/predictors/{role}/reliability.png",
             )
         ]
+        outputs += ["results/tables/predictor_robustness.csv"]
+        if faces_models():
+            outputs += [
+                "results/tables/faces_models.csv",
+                "results/tables/faces_agreement.csv",
+            ]
     if CLASSIFIER:
         outputs += ["results/models/classifier/metrics.json"]
         outputs += ["results/figures/models/classifier/training.png"]
@@ -316,3 +353,19 @@ def discriminator_scores_code(wildcards):
     """The discriminator-score figure's library files, with the experiment's model module."""
     kind = SETTINGS.models[EXPERIMENTS[wildcards.experiment].model].type
     return code("plot_discriminator_scores.py", MODELS.module(kind))
+
+
+def evaluate_model_code(wildcards):
+    """The model-evaluation script's library files, with the model's and the predictors'
+    modules."""
+    kind = SETTINGS.models[wildcards.model].type
+    return code("evaluate_model.py", MODELS.module(kind), *PREDICTOR_MODULES)
+
+
+def comparison_category(wildcards):
+    """The report category of a comparison's figure and paired table: a faces comparison
+    sits with the rest of the faces results."""
+    experiments = SETTINGS.comparisons[wildcards.comparison].experiments
+    if all(experiment_family(e) == "faces" for e in experiments):
+        return "Faces"
+    return "Optimisation"

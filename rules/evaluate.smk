@@ -85,3 +85,33 @@ rule summarise:
         top_k=PLOTS.top_k,
     script:
         "../workflow_scripts/summarise.py"
+
+
+rule paired_table:
+    input:
+        summary="results/tables/summary.csv",
+        code=code("paired_table.py"),
+    output:
+        report(
+            "results/tables/paired/{comparison}.csv",
+            caption="../report/paired.rst",
+            category=comparison_category,
+            subcategory="Paired comparisons",
+            labels={"table": "paired: {comparison}"},
+        ),
+    log:
+        "logs/paired_table/{comparison}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        baseline=lambda wildcards: SETTINGS.comparisons[wildcards.comparison].baseline,
+        experiments=lambda wildcards: [
+            e
+            for e in SETTINGS.comparisons[wildcards.comparison].experiments
+            if e != SETTINGS.comparisons[wildcards.comparison].baseline
+        ],
+    script:
+        "../workflow_scripts/paired_table.py"

@@ -1,15 +1,15 @@
 rule train_predictor:
     input:
         dataset=lambda wildcards: f"data/processed/{PREDICTOR.dataset}.npz",
-        code=code("train_predictor.py", MODELS.module("resnet_classifier")),
+        code=predictor_code,
     output:
         checkpoint="results/predictors/{role}/model.pt",
         train_log="results/predictors/{role}/train_log.csv",
         metrics=report(
             "results/predictors/{role}/metrics.json",
             caption="../report/predictor.rst",
-            category="Models",
-            subcategory="predictors",
+            category="Faces",
+            subcategory="Predictors",
             labels={"model": "{role}", "figure": "calibration metrics"},
         ),
         calibration="results/predictors/{role}/calibration.npz",
@@ -24,7 +24,7 @@ rule train_predictor:
         gpu=GPU,
         mem_mb=4000,
     params:
-        spec=lambda wildcards: PREDICTOR,
+        spec=lambda wildcards: PREDICTOR.role(wildcards.role),
         device=SETTINGS.device,
     script:
         "../workflow_scripts/train_predictor.py"
@@ -38,8 +38,8 @@ rule plot_reliability:
         report(
             "results/figures/predictors/{role}/reliability.png",
             caption="../report/reliability.rst",
-            category="Models",
-            subcategory="predictors",
+            category="Faces",
+            subcategory="Predictors",
             labels={"model": "{role}", "figure": "reliability diagram"},
         ),
     log:
@@ -63,7 +63,7 @@ rule evaluate_faces:
         black_box="results/predictors/black_box/model.pt",
         judge="results/predictors/judge/model.pt",
         feature_network=feature_network(SETTINGS.face_evaluation.feature_network),
-        code=code("evaluate_faces.py", MODELS.module("resnet_classifier")),
+        code=code("evaluate_faces.py", *PREDICTOR_MODULES),
     output:
         per_query="results/opt/{experiment}/seed{seed}/judge.csv",
         summary="results/opt/{experiment}/seed{seed}/evaluation.json",
@@ -90,12 +90,12 @@ rule plot_headline:
         dataset=experiment_dataset,
         black_box="results/predictors/black_box/model.pt",
         judge="results/predictors/judge/model.pt",
-        code=code("plot_headline.py", MODELS.module("resnet_classifier")),
+        code=code("plot_headline.py", *PREDICTOR_MODULES),
     output:
         report(
             "results/figures/experiments/{experiment}/headline.png",
             caption="../report/headline.rst",
-            category="Optimisation",
+            category="Faces",
             subcategory="Headline faces",
             labels={"experiment": "{experiment}"},
         ),
@@ -125,7 +125,7 @@ rule plot_discriminator_scores:
         report(
             "results/figures/experiments/{experiment}/discriminator_scores.png",
             caption="../report/discriminator_scores.rst",
-            category="Optimisation",
+            category="Faces",
             subcategory="Discriminator scores",
             labels={"experiment": "{experiment}"},
         ),
@@ -148,3 +148,89 @@ rule plot_discriminator_scores:
         device=SETTINGS.device,
     script:
         "../workflow_scripts/plot_discriminator_scores.py"
+
+
+rule evaluate_predictors:
+    input:
+        dataset=lambda wildcards: f"data/processed/{PREDICTOR.dataset}.npz",
+        black_box="results/predictors/black_box/model.pt",
+        judge="results/predictors/judge/model.pt",
+        code=code("evaluate_predictors.py", *PREDICTOR_MODULES),
+    output:
+        robustness=report(
+            "results/tables/predictor_robustness.csv",
+            caption="../report/predictor_robustness.rst",
+            category="Faces",
+            subcategory="Predictors",
+            labels={"table": "robustness to degradations"},
+        ),
+        agreement="results/predictors/agreement.json",
+    log:
+        "logs/evaluate_predictors/predictors.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    params:
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/evaluate_predictors.py"
+
+
+rule evaluate_model:
+    input:
+        checkpoint="results/models/{model}/model.pt",
+        dataset=model_dataset,
+        black_box="results/predictors/black_box/model.pt",
+        judge="results/predictors/judge/model.pt",
+        code=evaluate_model_code,
+    output:
+        "results/models/{model}/quality.json",
+    log:
+        "logs/evaluate_model/{model}.log",
+    wildcard_constraints:
+        model=names_pattern(faces_models()),
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    params:
+        device=SETTINGS.device,
+    script:
+        "../workflow_scripts/evaluate_model.py"
+
+
+rule faces_tables:
+    input:
+        agreement="results/predictors/agreement.json",
+        quality=expand("results/models/{model}/quality.json", model=faces_models()),
+        summary="results/tables/summary.csv",
+        code=code("faces_tables.py"),
+    output:
+        models=report(
+            "results/tables/faces_models.csv",
+            caption="../report/faces_models.rst",
+            category="Faces",
+            subcategory="Models",
+            labels={"table": "how well each model draws faces"},
+        ),
+        agreement=report(
+            "results/tables/faces_agreement.csv",
+            caption="../report/faces_agreement.rst",
+            category="Faces",
+            subcategory="Predictors",
+            labels={"table": "black box and judge agreement"},
+        ),
+    log:
+        "logs/faces_tables/faces.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../workflow_scripts/faces_tables.py"

@@ -7,7 +7,7 @@ rule plot_comparison:
         report(
             "results/figures/comparisons/{comparison}.png",
             caption="../report/comparison.rst",
-            category="Optimisation",
+            category=comparison_category,
             subcategory="Comparisons",
             labels={"comparison": "{comparison}"},
         ),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lso.config.parse import apply_experiment_defaults, parse_config
+from lso.config.parse import apply_defaults, parse_config
 from lso.config.schema import load_schema, validated
 from lso.utils import InputError
 
@@ -49,7 +49,7 @@ def test_readme_documents_every_config_key() -> None:
 
 def load(path: str) -> dict:
     config = yaml.safe_load((REPO / path).read_text())
-    apply_experiment_defaults(config)
+    apply_defaults(config)
     return config
 
 
@@ -99,7 +99,7 @@ def test_experiment_defaults_merge_deeply() -> None:
         "experiment_defaults": {"budget": 5, "constraint": {"type": "gmm_fit", "threshold": -4}},
         "experiments": {"a": {"constraint": {"threshold": -6}}, "b": {"budget": 7}},
     }
-    apply_experiment_defaults(config)
+    apply_defaults(config)
     assert config["experiments"]["a"] == {
         "budget": 5,
         "constraint": {"type": "gmm_fit", "threshold": -6},
@@ -112,7 +112,7 @@ def test_a_section_of_another_type_replaces_the_default() -> None:
         "experiment_defaults": {"optimizer": {"type": "grid", "grid_len": 50, "bounds": 3}},
         "experiments": {"a": {"optimizer": {"type": "local", "n_starts": 4}}},
     }
-    apply_experiment_defaults(config)
+    apply_defaults(config)
     assert config["experiments"]["a"]["optimizer"] == {"type": "local", "n_starts": 4}
 
 

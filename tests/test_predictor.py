@@ -31,16 +31,18 @@ def faces_file(path: Path, n: int, seed: int = 0) -> Path:
     return path
 
 
-def spec(epochs: float, seed: int = 0) -> PredictorSettings:
+def spec(epochs: float, role: str = "black_box") -> PredictorSettings:
+    """The black box a ResNet, the judge a plain CNN with its own seed, as in config.yaml."""
     return PredictorSettings(
-        dataset="faces",
+        architecture="resnet_classifier" if role == "black_box" else "conv_classifier",
         widths=(16, 32, 64, 128),
-        blocks=(1, 1, 1, 1),
+        blocks=(1, 1, 1, 1) if role == "black_box" else None,
         input_size=64,
         epochs=epochs,
         batch_size=32,
         lr=2e-3,
-        seed=seed,
+        seed=0 if role == "black_box" else 1,
+        augmentation=None,
     )
 
 
@@ -51,7 +53,7 @@ def train(tmp_path: Path, dataset: Path, role: str, epochs: float) -> dict[str, 
         "metrics": tmp_path / role / "metrics.json",
         "calibration": tmp_path / role / "calibration.npz",
     }
-    train_predictor(dataset, spec(epochs), role, device_name="cpu", **files)
+    train_predictor(dataset, spec(epochs, role), role, device_name="cpu", **files)
     return files
 
 
@@ -130,9 +132,10 @@ def test_the_judge_learns_from_the_other_half_with_its_own_seed(trained, tmp_pat
     judge = train(tmp_path, dataset, "judge", epochs=0.25)
     metrics = json.loads(judge["metrics"].read_text())
     assert metrics["role"] == "judge"
-    first = SmileObjective.load(black_box["checkpoint"], "cpu").model.state_dict()
-    second = SmileObjective.load(judge["checkpoint"], "cpu").model.state_dict()
-    assert not torch.equal(first["head.weight"], second["head.weight"])
+    first = SmileObjective.load(black_box["checkpoint"], "cpu").model
+    second = SmileObjective.load(judge["checkpoint"], "cpu").model
+    assert (first.kind, second.kind) == ("resnet_classifier", "conv_classifier")
+    assert not torch.equal(first.head.weight, second.head.weight)
 
 
 def test_a_half_without_validation_faces_is_refused(tmp_path) -> None:

@@ -47,7 +47,7 @@ def write_run(
         "oracle_evaluations": n + 100,
         "budget_spent": True,
         "device": "cpu",
-        "settings": {"k": 1e-3},
+        "settings": {"k": 1e-3, "budget": n},
     }
     arrays = {
         "images": np.zeros((n, 28, 28), np.uint8),
@@ -153,9 +153,17 @@ def test_load_run_arrays_checks_keys_and_shapes(tmp_path: Path) -> None:
         load_run_arrays(run_dir)
 
 
-def make_run(experiment: str, seed: int, scores: list[float], wall: float = 1.0) -> Run:
+def make_run(
+    experiment: str, seed: int, scores: list[float], wall: float = 1.0, budget: int | None = None
+) -> Run:
     queries = pd.DataFrame({"score": scores})
-    info = {"wall_seconds": wall, "oracle_evaluations": len(scores)}
+    budget = len(scores) if budget is None else budget
+    info = {
+        "wall_seconds": wall,
+        "oracle_evaluations": len(scores),
+        "budget_spent": len(scores) == budget,
+        "settings": {"budget": budget},
+    }
     return Run(experiment, seed, queries, info, Path("."))
 
 
@@ -169,6 +177,8 @@ def test_summarise_runs_numbers() -> None:
         "experiment",
         "seed",
         "queries",
+        "budget",
+        "budget_spent",
         "final_top1",
         "final_top2_mean",
         "final_top10_mean",
@@ -210,3 +220,18 @@ def test_mean_std_table_numbers() -> None:
     assert np.isnan(table.loc["solo", "final_top1_std"])
     assert table.loc["solo", "top1 (mean ± std)"] == "0.5000 ± n/a"
     assert "seed_mean" not in table.columns
+
+
+def test_runs_short_of_their_budget_are_flagged() -> None:
+    """A run that ended early is marked in both tables, never silently averaged."""
+    runs = [
+        make_run("e", 0, [1.0, 2.0, 3.0]),
+        make_run("e", 1, [1.0, 2.0], budget=3),
+        make_run("f", 0, [4.0]),
+    ]
+    summary = summarise_runs(runs, top_k=(1,))
+    assert summary["budget_spent"].tolist() == [True, False, True]
+    assert summary["budget"].tolist() == [3, 3, 1]
+    table = mean_std_table(summary).set_index("experiment")
+    assert table.loc["e", "runs_short_of_budget"] == 1
+    assert table.loc["f", "runs_short_of_budget"] == 0

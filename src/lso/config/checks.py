@@ -45,6 +45,11 @@ def check_settings(settings: PipelineSettings) -> None:
         unknown = [e for e in comparison.experiments if e not in settings.experiments]
         if unknown:
             raise InputError(f"comparisons.{name}.experiments names unknown experiments {unknown}")
+        if comparison.baseline is not None and comparison.baseline not in comparison.experiments:
+            raise InputError(
+                f"comparisons.{name}.baseline {comparison.baseline!r} is not one of its "
+                f"experiments {list(comparison.experiments)}"
+            )
     check_paths(settings)
 
 
@@ -97,10 +102,18 @@ def _check_judging(settings: PipelineSettings) -> None:
         dataset = settings.datasets.get(predictor.dataset)
         if dataset is None or dataset.family != "faces":
             raise InputError(f"predictor.dataset {predictor.dataset!r} is not a faces data set")
-        if len(predictor.widths) != len(predictor.blocks):
+        for role in ("black_box", "judge"):
+            spec = predictor.role(role)
+            if spec.blocks is not None and len(spec.widths) != len(spec.blocks):
+                raise InputError(
+                    f"predictor.{role}.blocks needs one entry per width ({len(spec.widths)}), "
+                    f"got {len(spec.blocks)}"
+                )
+        if predictor.judge.seed == predictor.black_box.seed:
             raise InputError(
-                f"predictor.blocks needs one entry per width ({len(predictor.widths)}), "
-                f"got {len(predictor.blocks)}"
+                f"predictor.judge.seed ({predictor.judge.seed}) must differ from "
+                "predictor.black_box.seed: the judge's initialisation, batch order and "
+                "augmentation draws are its own"
             )
     condgen = settings.condgen
     if condgen is not None and settings.classifier is None:

@@ -15,6 +15,7 @@ from typing import Any, get_args, get_type_hints
 from lso.config.checks import check_settings
 from lso.config.schema import load_schema, validated
 from lso.config.types import (
+    AugmentationSettings,
     ClassifierSettings,
     ComparisonSettings,
     CondgenSearchSettings,
@@ -29,6 +30,7 @@ from lso.config.types import (
     PipelineSettings,
     PlotSettings,
     PredictorSettings,
+    PredictorsSettings,
     RunSettings,
     SnapshotSettings,
     SurrogateSettings,
@@ -42,7 +44,7 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
     """Validate the raw config (as Snakemake loaded it) and build the typed settings."""
     schema = load_schema() if schema is None else schema
     raw = copy.deepcopy(config)
-    apply_experiment_defaults(raw)
+    apply_defaults(raw)
     spec = validated(raw, schema)
     for name, experiment in spec["experiments"].items():
         if experiment["model"] not in spec["models"]:
@@ -62,6 +64,7 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
                 title=c.get("title", name),
                 experiments=tuple(c["experiments"]),
                 labels=dict(sorted(c["labels"].items())),
+                baseline=c["baseline"],
             )
             for name, c in spec["comparisons"].items()
         },
@@ -79,7 +82,7 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
         ),
         validity=ValiditySettings(**_filled(ValiditySettings, spec["validity"])),
         condgen=_condgen(spec["condgen"]) if "condgen" in spec else None,
-        predictor=_predictor(spec["predictor"]) if "predictor" in spec else None,
+        predictor=_predictors(spec["predictor"]) if "predictor" in spec else None,
         face_evaluation=FaceEvaluationSettings(
             **_filled(FaceEvaluationSettings, spec["face_evaluation"])
         ),
@@ -92,11 +95,47 @@ def _dataset(spec: dict[str, Any]) -> DatasetSettings:
     return DatasetSettings(**_filled(DatasetSettings, spec))
 
 
+ROLES = ("black_box", "judge")
+
+
+def _predictors(spec: dict[str, Any]) -> PredictorsSettings:
+    return PredictorsSettings(
+        dataset=spec["dataset"], **{role: _predictor(spec[role]) for role in ROLES}
+    )
+
+
 def _predictor(spec: dict[str, Any]) -> PredictorSettings:
     fields = _filled(PredictorSettings, spec)
+    blocks = spec.get("blocks")
+    if blocks is None and spec["architecture"] == "resnet_classifier":
+        blocks = [1] * len(spec["widths"])  # one residual block a stage
+    augmentation = spec.get("augmentation")
     return PredictorSettings(
-        **{**fields, "widths": tuple(spec["widths"]), "blocks": tuple(spec["blocks"])}
+        **{
+            **fields,
+            "widths": tuple(spec["widths"]),
+            "blocks": tuple(blocks) if blocks is not None else None,
+            "augmentation": (
+                AugmentationSettings(**_filled(AugmentationSettings, augmentation))
+                if augmentation is not None
+                else None
+            ),
+        }
     )
+
+
+def apply_predictor_defaults(config: dict[str, Any]) -> None:
+    """Fill both predictor roles from the keys given beside them in ``predictor`` (in place,
+    before validation), as experiments are filled from ``experiment_defaults``."""
+    spec = config.get("predictor")
+    if not isinstance(spec, dict):
+        return
+    shared = {k: v for k, v in spec.items() if k not in (*ROLES, "dataset")}
+    for role in ROLES:
+        if isinstance(spec.get(role), dict):
+            spec[role] = merged(shared, spec[role])
+    for key in shared:
+        del spec[key]
 
 
 def _model(spec: dict[str, Any]) -> ModelSettings:
@@ -192,13 +231,23 @@ def run_settings_from(spec: dict[str, Any], latent_dim: int) -> RunSettings:
     return _run(validated(spec, load_schema(), "experiment"), latent_dim)
 
 
+# Keys that are alternatives to each other: a section that gives one drops the others it
+# inherits (a GMM constraint's threshold is absolute or a quantile of the codes, never both).
+ALTERNATIVE_KEYS = (frozenset({"threshold", "quantile"}),)
+
+
 def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Deep merge of two config dicts; ``override`` wins.
 
     A section that names a different ``type`` (say ``optimizer: {type: local}`` over a grid
     default) replaces the default section: the other type's options would not apply to it.
+    A key of :data:`ALTERNATIVE_KEYS` in ``override`` removes its alternatives from ``base``.
     """
     result = copy.deepcopy(base)
+    for group in ALTERNATIVE_KEYS:
+        if group & override.keys():
+            for key in group - override.keys():
+                result.pop(key, None)
     for key, value in override.items():
         old = result.get(key)
         if (
@@ -210,6 +259,13 @@ def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             result[key] = copy.deepcopy(value)
     return result
+
+
+def apply_defaults(config: dict[str, Any]) -> None:
+    """Fill every experiment from ``experiment_defaults`` and both predictor roles from the
+    keys beside them, in place, before validation."""
+    apply_experiment_defaults(config)
+    apply_predictor_defaults(config)
 
 
 def apply_experiment_defaults(config: dict[str, Any]) -> None:

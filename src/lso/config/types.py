@@ -188,11 +188,12 @@ class ExperimentSettings(NamedTuple):
 
 
 class ComparisonSettings(NamedTuple):
-    """Experiments drawn on one figure."""
+    """Experiments drawn on one figure, and the one the others are paired with (or None)."""
 
     title: str
     experiments: tuple[str, ...]
     labels: dict[str, str]
+    baseline: str | None
 
 
 class PlotSettings(NamedTuple):
@@ -221,21 +222,48 @@ class ValiditySettings(NamedTuple):
     feature_network: str | None
 
 
-class PredictorSettings(NamedTuple):
-    """Training of the faces attribute predictor (the black box) and of its independent judge.
+class AugmentationSettings(NamedTuple):
+    """Random degradations of training faces (:class:`lso.tasks.faces.augment.Augmentation`)."""
 
-    Both share these settings; the judge learns from the other half of the labelled faces
-    with ``seed + 1``.
+    probability: float
+    blur_sigma: float
+    noise_std: float
+    gain: float
+    offset: float
+    contrast: float
+    shift: float
+    scale: float
+
+
+class PredictorSettings(NamedTuple):
+    """Training of one faces attribute predictor: the black box or the judge.
+
+    They learn from the two halves of the labelled faces; the judge should also differ in
+    architecture, seed and augmentation draws (its errors then share as little as possible
+    with the black box's).
     """
 
-    dataset: str
-    widths: tuple[int, ...]  # ResNet stage widths; (64, 128, 256, 512) is ResNet-18's
-    blocks: tuple[int, ...]  # residual blocks per stage
+    architecture: str  # a model type: resnet_classifier | conv_classifier
+    widths: tuple[int, ...]
+    blocks: tuple[int, ...] | None  # residual blocks per stage (resnet_classifier)
     input_size: int  # faces are upscaled (bicubic) to this side; the thesis: 128
     epochs: float
     batch_size: int
     lr: float
     seed: int
+    augmentation: AugmentationSettings | None
+
+
+class PredictorsSettings(NamedTuple):
+    """The faces data set both predictors learn from, and each one's settings."""
+
+    dataset: str
+    black_box: PredictorSettings
+    judge: PredictorSettings
+
+    def role(self, name: str) -> PredictorSettings:
+        """The settings of ``black_box`` or ``judge``."""
+        return {"black_box": self.black_box, "judge": self.judge}[name]
 
 
 class FaceEvaluationSettings(NamedTuple):
@@ -291,7 +319,7 @@ class PipelineSettings:
     classifier: ClassifierSettings | None
     validity: ValiditySettings
     condgen: CondgenSettings | None
-    predictor: PredictorSettings | None
+    predictor: PredictorsSettings | None
     face_evaluation: FaceEvaluationSettings
 
     @property

@@ -166,11 +166,13 @@ def fit_gmm_full(
     model: LatentModel,
     images: torch.Tensor,
     *,
-    threshold: float,
+    threshold: float | None = None,
+    quantile: float | None = None,
     seed: int,
     warm_start: dict[str, torch.Tensor],
 ) -> DensityConstraint:
-    """``gmm_full`` on the encodings of ``images`` (needs an encoder variance: a VAE)."""
+    """``gmm_full`` on the encodings of ``images`` (needs an encoder variance: a VAE); the
+    threshold is absolute, or the ``quantile`` of the encoder means' own log densities."""
     del seed, warm_start  # the mixture is the data itself: nothing random, nothing to warm
     means, log_vars = encode_dataset(model, images)
     if log_vars is None:
@@ -178,7 +180,8 @@ def fit_gmm_full(
             "constraint.type 'gmm_full' needs an encoder variance; "
             f"model type {model.kind!r} has none (use 'gmm_fit')"
         )
-    constraint = gmm_full(means, log_vars, threshold)
+    constraint = gmm_full(means, log_vars, -math.inf)
+    constraint.threshold = _threshold(constraint, means, threshold, quantile)
     constraint.fitted_to = (images, means)
     return constraint
 
@@ -187,19 +190,40 @@ def fit_gmm_fit(
     model: LatentModel,
     images: torch.Tensor,
     *,
-    threshold: float,
+    threshold: float | None = None,
+    quantile: float | None = None,
     n_components: int,
     seed: int,
     warm_start: dict[str, torch.Tensor],
 ) -> DensityConstraint:
     """``gmm_fit`` on one posterior sample per image (the codes, for a deterministic encoder);
-    ``warm_start`` is the previous round's ``fit_state``."""
+    ``warm_start`` is the previous round's ``fit_state``. The threshold is absolute, or the
+    ``quantile`` of the fitted codes' own log densities."""
     means, log_vars = encode_dataset(model, images)
     codes = means
     if log_vars is not None:
         generator = torch.Generator(device=means.device).manual_seed(seed)
         noise = torch.randn(means.shape, generator=generator, device=means.device)
         codes = means + noise * torch.exp(0.5 * log_vars)
-    constraint = gmm_fit(codes, threshold, n_components, seed, warm_start)
+    constraint = gmm_fit(codes, -math.inf, n_components, seed, warm_start)
+    constraint.threshold = _threshold(constraint, codes, threshold, quantile)
     constraint.fitted_to = (images, means)
     return constraint
+
+
+def _threshold(
+    constraint: DensityConstraint,
+    codes: torch.Tensor,
+    threshold: float | None,
+    quantile: float | None,
+) -> float:
+    """The absolute ``threshold``, or the ``quantile`` of the codes' log densities: a model's
+    log densities move with its dimension, the spread of its codes and every retraining, so a
+    threshold that admits a fixed share of the data's own codes never starves the search."""
+    if (threshold is None) == (quantile is None):
+        raise InputError("a GMM constraint needs exactly one of threshold and quantile")
+    if threshold is not None:
+        return float(threshold)
+    with torch.no_grad():
+        densities = constraint.log_density(codes.double())
+    return float(np.quantile(densities.cpu().numpy(), quantile))

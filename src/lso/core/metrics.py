@@ -1,4 +1,4 @@
-"""Sample-quality metrics for generated digits: Fréchet distance and classifier validity.
+"""Sample-quality metrics: Fréchet distance, kernel inception distance, classifier validity.
 
 The Fréchet distance between two Gaussians fitted to feature vectors is FID's formula; with
 the oracle classifier's 128-d penultimate features (:meth:`MnistClassifier.features`) it
@@ -95,3 +95,46 @@ def _as_array(values: np.ndarray | torch.Tensor) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
     return np.asarray(values, dtype=np.float64)
+
+
+KID_SUBSET = 1000  # images per subset, as the KID reference implementation
+
+
+def kernel_inception_distance(
+    features_a: np.ndarray | torch.Tensor,
+    features_b: np.ndarray | torch.Tensor,
+    subset_size: int = KID_SUBSET,
+    n_subsets: int = 10,
+    seed: int = 0,
+) -> float:
+    """Unbiased squared MMD with the kernel k(x, y) = (x·y / d + 1)³ (Bińkowski et al. 2018).
+
+    Unlike the Fréchet distance, whose estimate from a few dozen images is dominated by their
+    number (two samples of one distribution: FD 243 at n = 30, 17 at n = 500), this estimate
+    is unbiased at any size, so runs with 40 queries can be compared with each other and with
+    a reference. Sets larger than ``subset_size`` are compared as the mean over ``n_subsets``
+    random subsets of that size (drawn from ``seed``).
+    """
+    a, b = _as_array(features_a), _as_array(features_b)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise InputError(f"KID needs two feature sets (n >= 2, d), got {a.shape} and {b.shape}")
+    if max(len(a), len(b)) <= subset_size:
+        return _unbiased_mmd2(a, b)
+    rng = np.random.default_rng(seed)
+    size_a, size_b = min(subset_size, len(a)), min(subset_size, len(b))
+    values = [
+        _unbiased_mmd2(a[rng.choice(len(a), size_a, False)], b[rng.choice(len(b), size_b, False)])
+        for _ in range(n_subsets)
+    ]
+    return float(np.mean(values))
+
+
+def _unbiased_mmd2(a: np.ndarray, b: np.ndarray) -> float:
+    d = a.shape[1]
+    k_aa = (a @ a.T / d + 1) ** 3
+    k_bb = (b @ b.T / d + 1) ** 3
+    k_ab = (a @ b.T / d + 1) ** 3
+    m, n = len(a), len(b)
+    within_a = (k_aa.sum() - np.trace(k_aa)) / (m * (m - 1))
+    within_b = (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1))
+    return float(within_a + within_b - 2 * k_ab.mean())

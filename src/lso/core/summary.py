@@ -53,23 +53,33 @@ def top_k_column(k: int) -> str:
 JUDGED_COLUMNS = (
     "validity",
     "frechet_distance",
+    "kid_x1000",
     "judge_of_best",
     "judge_top_mean",
+    "judge_max",
+    "training_judge_max",
     "objective_top_mean",
     "above_training_max",
+    "queries_spearman_rho",
+    "queries_mean_abs_difference",
 )
 
 
 def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.DataFrame:
     """One row per experiment × seed with the final top-k scores and the cost of the run.
 
-    Runs the classifier has judged (an ``evaluation.json`` in the run folder) also get their
-    validity and Fréchet distance, read from their own folder so they cannot be misassigned.
+    ``budget_spent`` is False for a run that ended short of its budget (the optimiser found
+    no new valid point, even after drawing more candidates): its top-k scores then mean less,
+    and the mean ± std table counts such runs. Runs a judge has evaluated (an
+    ``evaluation.json`` in the run folder) also get its columns (validity, judge scores,
+    distances), read from their own folder so they cannot be misassigned.
     """
     columns = [
         "experiment",
         "seed",
         "queries",
+        "budget",
+        "budget_spent",
         *(top_k_column(k) for k in top_k),
         "wall_seconds",
         "oracle_evaluations",
@@ -93,12 +103,19 @@ def mean_std_table(summary: pd.DataFrame) -> pd.DataFrame:
     metrics = [
         column
         for column in summary.columns
-        if column not in ("experiment", "seed") and pd.api.types.is_numeric_dtype(summary[column])
+        if column not in ("experiment", "seed", "budget_spent")
+        and pd.api.types.is_numeric_dtype(summary[column])
     ]
     grouped = summary.groupby("experiment", sort=False)
     table = grouped[metrics].agg(["mean", "std"])
     table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
     table.insert(0, "n_seeds", grouped.size())
+    if "budget_spent" in summary.columns:
+        table.insert(
+            1,
+            "runs_short_of_budget",
+            grouped["budget_spent"].apply(lambda s: int((~s.astype(bool)).sum())),
+        )
     for metric in metrics:
         if metric.startswith("final_top"):
             label = metric.removeprefix("final_").removesuffix("_mean")
@@ -111,7 +128,13 @@ def mean_std_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
     scores = run.queries["score"].to_numpy(dtype=np.float64)
-    row: dict[str, Any] = {"experiment": run.experiment, "seed": run.seed, "queries": len(scores)}
+    row: dict[str, Any] = {
+        "experiment": run.experiment,
+        "seed": run.seed,
+        "queries": len(scores),
+        "budget": int(run.info["settings"]["budget"]),
+        "budget_spent": bool(run.info["budget_spent"]),
+    }
     for k in top_k:
         curve = top_k_curve(scores, k)
         row[top_k_column(k)] = curve[-1] if len(curve) else np.nan

@@ -9,6 +9,7 @@ number of such batches.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,7 @@ def fit(
     targets: torch.Tensor | None = None,
     val_targets: torch.Tensor | None = None,
     progress: Progress | None = None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` in place and return its loss log (one row per step or evaluation).
 
@@ -92,6 +94,8 @@ def fit(
     validation images then need their ``val_targets`` too. A model with a procedure of its
     own (a GAN's alternating steps, ``trains_itself``) runs that instead, on the same batches.
     ``progress(step, total)`` is called after every step (every generator step of a GAN).
+    ``transform`` changes each training batch before the step (augmentation); validation
+    sees the images as they are.
     """
     if model.trains_itself:
         return model.train_itself(
@@ -113,6 +117,8 @@ def fit(
     rows: list[dict[str, float | int | str]] = []
     for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
         batch = train_images[index.to(train_images.device)]
+        if transform is not None:
+            batch = transform(batch)
         terms = _train_step(model, optimiser, decay, batch, _rows(targets, index))
         if progress is not None:
             progress(step, len(batches))

@@ -146,3 +146,18 @@ class BernoulliImageModel(LatentModel):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Pixel probabilities (n, H, W)."""
         return torch.sigmoid(self.decode_logits(z)).squeeze(1)
+
+
+@torch.no_grad()
+def decode_queries(
+    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int = 512
+) -> np.ndarray:
+    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`)."""
+    model.eval()
+    parts = []
+    for start in range(0, len(latents), batch_size):
+        z = torch.as_tensor(latents[start : start + batch_size], dtype=torch.float32, device=device)
+        parts.append(model.query_images(z).cpu().numpy())
+    if parts:
+        return np.concatenate(parts)
+    return np.zeros((0, *model.image_shape), np.float32)

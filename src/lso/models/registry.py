@@ -67,5 +67,6 @@ MODELS: Registry[ModelTraits] = Registry(
         ),
         "classifier": Entry("lso.models.classifier", "MnistClassifier", ModelTraits(None)),
         "resnet_classifier": Entry("lso.models.resnet", "ResNetClassifier", ModelTraits(None)),
+        "conv_classifier": Entry("lso.models.conv_classifier", "ConvClassifier", ModelTraits(None)),
     },
 )

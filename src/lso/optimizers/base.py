@@ -79,21 +79,6 @@ def image_keys(images: np.ndarray) -> list[bytes]:
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in levels]
 
 
-@torch.no_grad()
-def decode_queries(
-    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int = 512
-) -> np.ndarray:
-    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`)."""
-    model.eval()
-    parts = []
-    for start in range(0, len(latents), batch_size):
-        z = torch.as_tensor(latents[start : start + batch_size], dtype=torch.float32, device=device)
-        parts.append(model.query_images(z).cpu().numpy())
-    if parts:
-        return np.concatenate(parts)
-    return np.zeros((0, *model.image_shape), np.float32)
-
-
 def log_density_of(
     constraint: Constraint | None, latents: np.ndarray, device: torch.device
 ) -> np.ndarray:

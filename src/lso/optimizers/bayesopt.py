@@ -27,6 +27,7 @@ so that a resumed run refits exactly as an uninterrupted one.
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -38,19 +39,20 @@ from botorch.acquisition import AcquisitionFunction
 
 from lso.config.types import OptimizerSettings
 from lso.constraints.base import encoder_means
-from lso.models.base import LatentModel
+from lso.models.base import LatentModel, decode_queries
 from lso.optimizers.acquisition import make_acquisition
 from lso.optimizers.base import (
     Proposal,
     SearchContext,
-    decode_queries,
     image_keys,
     log_density_of,
 )
 from lso.surrogates.base import Surrogate
 from lso.surrogates.build import build_surrogate, select_training_set
 
+logger = logging.getLogger(__name__)
 EVAL_CHUNK = 1024  # candidates per acquisition evaluation
+REDRAWS = 3  # further batches of n_candidates drawn when the constraint keeps too few
 DENSITY_CHUNK = 256  # candidates per density evaluation (gmm_full holds chunk x N x d floats)
 
 
@@ -94,7 +96,7 @@ class BayesOptimizer(ABC):
         evaluations = self._refresh_generated(model, context)
         fit = self._fit(model, context, rng)
         start = time.perf_counter()
-        candidates = self._valid_candidates(model.latent_dim, context, rng)
+        candidates, drawn, fallback = self._valid_candidates(model.latent_dim, context, rng, n)
         pool = self._ranked_pool(fit, candidates, n, context)
         acquisition_seconds = time.perf_counter() - start
         start = time.perf_counter()
@@ -110,8 +112,9 @@ class BayesOptimizer(ABC):
                 "acquisition_seconds": acquisition_seconds,
                 "selection_seconds": time.perf_counter() - start,
                 "n_train": float(len(fit.y_train)),
-                "n_candidates_drawn": float(self.settings.n_candidates),
-                "n_candidates_valid": float(len(candidates)),
+                "n_candidates_drawn": float(drawn),
+                "n_candidates_valid": float(len(candidates) - fallback),
+                "n_candidates_below_threshold": float(fallback),
             },
             predicted_mean=mean.cpu().numpy(),
             predicted_var=(var + fit.surrogate.noise_variance).cpu().numpy(),
@@ -190,33 +193,61 @@ class BayesOptimizer(ABC):
         return SurrogateFit(surrogate, acquisition, y, time.perf_counter() - start)
 
     def _valid_candidates(
-        self, d: int, context: SearchContext, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Random candidates, keeping those the density constraint accepts.
+        self, d: int, context: SearchContext, rng: np.random.Generator, needed: int
+    ) -> tuple[np.ndarray, int, int]:
+        """Random candidates the constraint accepts, never fewer than ``needed``.
 
-        ``uniform`` draws fill the box; ``normal`` draws (the VAE prior) are clipped to it so
-        that every optimiser works in the same region; ``constraint`` draws come from the
-        constraint's own mixture, i.e. from where the data's codes lie.
+        Returns the candidates, how many were drawn, and how many of them the constraint
+        rejects (0 unless it starved). ``uniform`` draws fill the box; ``normal`` draws (the
+        VAE prior) are clipped to it so that every optimiser works in the same region;
+        ``constraint`` draws come from the constraint's own mixture, i.e. from where the
+        data's codes lie. When the constraint keeps fewer than ``needed`` of
+        ``n_candidates`` draws, up to ``REDRAWS`` further batches are drawn; if that is still
+        too few, the rejected candidates nearest to its threshold make up the number and the
+        log says so, rather than the run quietly ending short of its budget.
         """
+        kept, rejected, rejected_density, drawn = [], [], [], 0
+        for _ in range(1 + REDRAWS):
+            candidates = self._draw(d, context, rng)
+            drawn += len(candidates)
+            if context.constraint is None:
+                return candidates, drawn, 0
+            density = np.concatenate(
+                [
+                    log_density_of(context.constraint, part, context.device)
+                    for part in np.array_split(candidates, -(-len(candidates) // DENSITY_CHUNK))
+                ]
+            )
+            valid = density >= context.constraint.threshold
+            kept.append(candidates[valid])
+            rejected.append(candidates[~valid])
+            rejected_density.append(density[~valid])
+            if sum(len(part) for part in kept) >= needed:
+                break
+        accepted = np.concatenate(kept)
+        short = needed - len(accepted)
+        if short <= 0:
+            return accepted, drawn, 0
+        order = np.argsort(-np.concatenate(rejected_density), kind="stable")[:short]
+        logger.warning(
+            "the constraint (threshold %.3f) kept %d of %d candidates; adding the %d rejected "
+            "ones nearest to its threshold",
+            context.constraint.threshold,
+            len(accepted),
+            drawn,
+            len(order),
+        )
+        return np.concatenate([accepted, np.concatenate(rejected)[order]]), drawn, len(order)
+
+    def _draw(self, d: int, context: SearchContext, rng: np.random.Generator) -> np.ndarray:
+        """``n_candidates`` points from the configured candidate distribution."""
         n = self.settings.n_candidates
         if self.settings.candidate_distribution == "uniform":
-            candidates = rng.uniform(-self.settings.bounds, self.settings.bounds, (n, d))
-        elif self.settings.candidate_distribution == "normal":
-            candidates = np.clip(
-                rng.standard_normal((n, d)), -self.settings.bounds, self.settings.bounds
-            )
-        else:
-            assert context.constraint is not None  # checked with the settings
-            candidates = context.constraint.sample(n, rng)
-        if context.constraint is None:
-            return candidates
-        density = np.concatenate(
-            [
-                log_density_of(context.constraint, part, context.device)
-                for part in np.array_split(candidates, -(-len(candidates) // DENSITY_CHUNK))
-            ]
-        )
-        return candidates[density >= context.constraint.threshold]
+            return rng.uniform(-self.settings.bounds, self.settings.bounds, (n, d))
+        if self.settings.candidate_distribution == "normal":
+            return np.clip(rng.standard_normal((n, d)), -self.settings.bounds, self.settings.bounds)
+        assert context.constraint is not None  # checked with the settings
+        return context.constraint.sample(n, rng)
 
 
 class SamplingOptimizer(BayesOptimizer):

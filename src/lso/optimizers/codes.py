@@ -17,8 +17,8 @@ import numpy as np
 
 from lso.config.types import OptimizerSettings
 from lso.constraints.base import encode_dataset
-from lso.models.base import LatentModel
-from lso.optimizers.base import Proposal, SearchContext, decode_queries, image_keys
+from lso.models.base import LatentModel, decode_queries
+from lso.optimizers.base import Proposal, SearchContext, image_keys
 from lso.optimizers.code_search import optimise_codes
 from lso.surrogates.build import build_surrogate, select_training_set
 

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lso.config.types import OptimizerSettings
-from lso.models.base import LatentModel
+from lso.models.base import LatentModel, decode_queries
 from lso.optimizers.base import (
     Proposal,
     SearchContext,
-    decode_queries,
     image_keys,
     log_density_of,
 )

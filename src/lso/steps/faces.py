@@ -1,16 +1,22 @@
-"""The faces' judging steps: training the predictors (black box and judge), judging a run."""
+"""The faces' judging steps: training the predictors (black box and judge), testing them,
+judging a pretrained model and a run."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from lso.config.types import FaceEvaluationSettings, PredictorSettings
 from lso.core.datafiles import save_arrays
 from lso.core.runfiles import load_run_arrays
-from lso.models.checkpoint import save_checkpoint
+from lso.models.base import LatentModel
+from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.runtime import resolve_device
-from lso.tasks.faces.dataset import load_face_dataset
+from lso.tasks.faces.dataset import generative_split, load_face_dataset, validation_faces
 from lso.tasks.faces.evaluation import judge_faces
 from lso.tasks.faces.objective import SmileObjective
 from lso.tasks.faces.predictor import calibration_arrays, fit_predictor, predictor_metrics
+from lso.tasks.faces.quality import model_quality
+from lso.tasks.faces.robustness import agreement, robustness_table
 from lso.utils import PathLike, atomic_path, write_json
 
 
@@ -62,3 +68,50 @@ def evaluate_faces(
     with atomic_path(per_query) as tmp:
         table.to_csv(tmp, index=False)
     write_json(summary, judged)
+
+
+def evaluate_predictors(
+    dataset_path: PathLike,
+    black_box_checkpoint: PathLike,
+    judge_checkpoint: PathLike,
+    *,
+    robustness: PathLike,
+    agreement_path: PathLike,
+    device_name: str = "auto",
+) -> None:
+    """The robustness table of both predictors, and their agreement, on every held-out face
+    (the validation faces of both halves: neither predictor trained on any of them)."""
+    device = resolve_device(device_name)
+    predictors = {
+        "black box": SmileObjective.load(black_box_checkpoint, device),
+        "judge": SmileObjective.load(judge_checkpoint, device),
+    }
+    data = load_face_dataset(dataset_path)
+    images, levels = validation_faces(data)
+    with atomic_path(robustness) as tmp:
+        robustness_table(predictors, images, levels).to_csv(tmp, index=False)
+    agreed = agreement(predictors["black box"](images), predictors["judge"](images))
+    write_json(agreement_path, {"faces": "validation faces", **agreed})
+
+
+def evaluate_model(
+    checkpoint: PathLike,
+    dataset_path: PathLike,
+    black_box_checkpoint: PathLike,
+    judge_checkpoint: PathLike,
+    *,
+    output: PathLike,
+    device_name: str = "auto",
+) -> None:
+    """How well a pretrained faces model draws faces (:func:`model_quality`), as JSON."""
+    device = resolve_device(device_name)
+    model = load_checkpoint(checkpoint, device, expected=LatentModel)
+    held_out = generative_split(load_face_dataset(dataset_path))["val_images"]
+    quality = model_quality(
+        model,
+        held_out,
+        SmileObjective.load(judge_checkpoint, device),
+        SmileObjective.load(black_box_checkpoint, device),
+        device,
+    )
+    write_json(output, {"model": Path(checkpoint).parent.name, **quality})

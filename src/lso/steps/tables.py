@@ -1,7 +1,13 @@
-"""The table step: one row per run and the mean ± std per experiment (no torch)."""
+"""Table steps (no torch): runs, experiments, paired comparisons, the faces family's tables."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lso.core.paired import paired_comparison
 from lso.core.runfiles import load_run
 from lso.core.summary import mean_std_table, summarise_runs
 from lso.utils import PathLike, atomic_path
@@ -20,3 +26,58 @@ def summarise(
         table.to_csv(tmp, index=False)
     with atomic_path(mean_std) as tmp:
         mean_std_table(table).to_csv(tmp, index=False)
+
+
+def paired(summary: PathLike, baseline: str, experiments: list[str], output: PathLike) -> None:
+    """The comparison's experiments against its baseline, seed by seed (:mod:`lso.core.paired`)."""
+    table = paired_comparison(pd.read_csv(summary), baseline, experiments)
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+def faces_tables(
+    predictor_agreement: PathLike,
+    model_quality: list[PathLike],
+    summary: PathLike,
+    *,
+    models: PathLike,
+    agreement: PathLike,
+) -> None:
+    """The faces family's two tables: how well each pretrained model draws faces, and how far
+    black box and judge agree on validation faces, on each model's samples and on each
+    experiment's queries (mean over its seeds)."""
+    qualities = [json.loads(Path(path).read_text()) for path in model_quality]
+    with atomic_path(models) as tmp:
+        pd.DataFrame(qualities).to_csv(tmp, index=False)
+    validation = json.loads(Path(predictor_agreement).read_text())
+    rows = [
+        {"faces": validation["faces"], **_agreement_columns(validation)},
+        *(
+            {"faces": f"{q['model']} samples", **_agreement_columns(q, "samples_")}
+            for q in qualities
+        ),
+    ]
+    runs = pd.read_csv(summary)
+    if "queries_spearman_rho" in runs.columns:
+        judged = runs.dropna(subset=["queries_spearman_rho"])
+        for experiment, group in judged.groupby("experiment", sort=False):
+            rows.append(
+                {
+                    "faces": f"{experiment} queries ({len(group)} runs)",
+                    "spearman_rho": group["queries_spearman_rho"].mean(),
+                    "mean_abs_difference": group["queries_mean_abs_difference"].mean(),
+                    "n": int(group["queries"].sum()),
+                }
+            )
+    with atomic_path(agreement) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+
+
+def _agreement_columns(values: dict, prefix: str = "") -> dict:
+    return {
+        "spearman_rho": values[f"{prefix}spearman_rho"],
+        "mean_abs_difference": values[f"{prefix}mean_abs_difference"],
+        "black_box_mean": values[f"{prefix}black_box_mean"],
+        "judge_mean": values[f"{prefix}judge_mean"],
+        "n": values[f"{prefix}n"],
+    }

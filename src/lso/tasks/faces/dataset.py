@@ -82,6 +82,11 @@ def generative_split(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
+def validation_faces(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Every held-out face (both halves, every level) as float32 in [0, 1], with its level."""
+    return _unit(data["images"][data["val"]]), data["levels"][data["val"]]
+
+
 def predictor_split(data: dict[str, np.ndarray], role: str) -> PredictorData:
     """The faces of ``role``'s half (``black_box`` or ``judge``), at every level."""
     if role not in ROLES:

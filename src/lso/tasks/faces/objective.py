@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from lso.models.attribute_classifier import AttributeClassifier
 from lso.models.checkpoint import load_checkpoint
-from lso.models.resnet import ResNetClassifier
 from lso.tasks.faces.calibration import expected_level
 from lso.utils import InputError, PathLike
 
@@ -28,7 +28,7 @@ class SmileObjective:
     on the faces scored with it.
     """
 
-    def __init__(self, model: ResNetClassifier, batch_size: int = 256) -> None:
+    def __init__(self, model: AttributeClassifier, batch_size: int = 256) -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = next(model.parameters()).device
@@ -36,12 +36,20 @@ class SmileObjective:
     @classmethod
     def load(cls, path: PathLike, device: torch.device | str) -> SmileObjective:
         """The objective of the predictor checkpoint at ``path``, on ``device``."""
-        return cls(load_checkpoint(path, device, expected=ResNetClassifier))
+        return cls(load_checkpoint(path, device, expected=AttributeClassifier))
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Expected level of every image, float64 (n,)."""
         temperature = float(self.model.temperature)
         return self._batched(images, lambda x: expected_level(self.model(x), temperature))
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """Unscaled logits (n, n_classes); divide by ``temperature`` for the calibrated ones."""
+        return self._batched(images, self.model)
+
+    @property
+    def temperature(self) -> float:
+        return float(self.model.temperature)
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """Penultimate (globally pooled) activations (n, F), for Fréchet distances."""

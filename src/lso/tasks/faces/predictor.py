@@ -23,21 +23,24 @@ import torch
 
 from lso.config.types import PredictorSettings
 from lso.core.training import fit
+from lso.models.attribute_classifier import AttributeClassifier
 from lso.models.build import build_model
 from lso.models.fitting import FitSettings
-from lso.models.resnet import ResNetClassifier
 from lso.runtime import seed_everything
+from lso.tasks.faces.augment import Augmentation, augmenter
 from lso.tasks.faces.calibration import calibration_metrics, fit_temperature
-from lso.tasks.faces.dataset import ROLES, n_levels, predictor_split
+from lso.tasks.faces.dataset import n_levels, predictor_split
 from lso.utils import InputError
 
-N_BINS = 15  # calibration bins, as torchmetrics' default and Guo et al.
+N_BINS = 15
+# augmentation draws come from their own stream, apart from initialisation and batch order
+AUGMENTATION_SEED_OFFSET = 1_000_003  # calibration bins, as torchmetrics' default and Guo et al.
 
 
 class TrainedPredictor(NamedTuple):
     """A calibrated predictor, its loss log, and its validation logits and labels."""
 
-    model: ResNetClassifier
+    model: AttributeClassifier
     log: pd.DataFrame
     logits: torch.Tensor
     labels: torch.Tensor
@@ -49,9 +52,9 @@ def fit_predictor(
 ) -> TrainedPredictor:
     """Train the ``role`` predictor (``black_box`` or ``judge``) and fit its temperature.
 
-    The judge trains with ``spec.seed + 1`` (the black box with ``spec.seed``): with its own
-    half of the faces and its own initialisation and batch order, its errors are as
-    independent of the black box's as one recipe allows.
+    Each role learns from its own half of the faces, with its own architecture, seed and
+    augmentation draws (``spec``), so its errors are as independent of the other's as the
+    data allow.
     """
     split = predictor_split(data, role)
     if len(split.train_levels) == 0 or len(split.val_levels) == 0:
@@ -59,32 +62,38 @@ def fit_predictor(
             f"the {role} half needs training and validation faces (to fit the temperature), "
             f"got {len(split.train_levels)} and {len(split.val_levels)}"
         )
-    seed = spec.seed + ROLES.index(role)
-    seed_everything(seed)
-    model = build_model("resnet_classifier", _hparams(spec, n_levels(data))).to(device)
+    seed_everything(spec.seed)
+    model = build_model(spec.architecture, _hparams(spec, n_levels(data))).to(device)
     train, train_levels, val, val_levels = (torch.as_tensor(a, device=device) for a in split)
     log = fit(
         model,
         train,
         FitSettings(spec.epochs, spec.batch_size, spec.lr, lr_decay="cosine"),
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(spec.seed),
         val_images=val,
         targets=train_levels,
         val_targets=val_levels,
         description=f"predictor {role}",
+        transform=augmenter(_augmentation(spec), AUGMENTATION_SEED_OFFSET + spec.seed),
     )
     logits, labels = model.predict_logits(val).cpu(), val_levels.cpu()
     model.temperature.fill_(fit_temperature(logits, labels))
     return TrainedPredictor(model, log, logits, labels, len(train))
 
 
+def _augmentation(spec: PredictorSettings) -> Augmentation | None:
+    return None if spec.augmentation is None else Augmentation(*spec.augmentation)
+
+
 def _hparams(spec: PredictorSettings, n_classes: int) -> dict[str, object]:
-    return {
+    hparams: dict[str, object] = {
         "n_classes": n_classes,
         "widths": list(spec.widths),
-        "blocks": list(spec.blocks),
         "input_size": spec.input_size,
     }
+    if spec.blocks is not None:
+        hparams["blocks"] = list(spec.blocks)
+    return hparams
 
 
 def predictor_metrics(

@@ -1,0 +1,12 @@
+"""Rule paired_table: a comparison's experiments against its baseline, seed by seed."""
+
+from lso.steps.job import start_job
+from lso.steps.tables import paired
+
+start_job(snakemake)  # noqa: F821 - injected by Snakemake
+paired(
+    snakemake.input.summary,  # noqa: F821
+    snakemake.params.baseline,  # noqa: F821
+    snakemake.params.experiments,  # noqa: F821
+    snakemake.output[0],  # noqa: F821
+)
