@@ -193,8 +193,6 @@ def test_returns_fewer_points_only_when_no_more_new_images_exist() -> None:
     proposal = local(n_starts=2).propose(model, 60, context)
     assert 5 < len(proposal.latents) < 60
     assert_valid(proposal, context)
-    empty = local().propose(model, 3, setting(threshold=50.0)[1])
-    assert empty.latents.shape == (0, 2) and empty.images.shape == (0, 28, 28)
 
 
 def test_batch_mode_proposes_feasible_distinct_points() -> None:
@@ -327,3 +325,29 @@ def test_a_resumed_gmm_fit_bo_run_makes_the_same_queries(
 
 def throw(error: type[BaseException]) -> None:
     raise error
+
+
+def test_a_starved_constraint_draws_more_then_falls_back_and_says_so(caplog) -> None:
+    """A threshold no candidate reaches must not end the run short of its budget: the
+    optimiser draws more batches, then takes the rejected candidates nearest to the threshold,
+    logs it and counts them."""
+    model, context = setting(threshold=50.0)  # far above any log density of these codes
+    with caplog.at_level("WARNING", logger="lso.optimizers.bayesopt"):
+        proposal = sampling(candidate_distribution="normal", n_candidates=200).propose(
+            model, 1, context
+        )
+    assert len(proposal.latents) == 1
+    assert proposal.diagnostics["n_candidates_drawn"] == 800  # the first batch and 3 more
+    assert proposal.diagnostics["n_candidates_valid"] == 0
+    assert proposal.diagnostics["n_queries_below_threshold"] == 1
+    assert (proposal.log_density < context.constraint.threshold).all()
+    assert "nearest to its threshold" in caplog.text
+
+
+def test_an_easy_constraint_draws_one_batch() -> None:
+    model, context = setting(threshold=-50.0)
+    proposal = sampling(candidate_distribution="normal", n_candidates=200).propose(
+        model, 3, context
+    )
+    assert proposal.diagnostics["n_candidates_drawn"] == 200
+    assert proposal.diagnostics["n_queries_below_threshold"] == 0

@@ -144,8 +144,21 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     assert (summary.frechet_distance >= 0).all()
     # the GAN's surrogate data: 16 generated samples scored per retraining, 2 retrainings
     assert (summary.oracle_evaluations[is_gan] == 32).all()
+    assert summary.budget_spent.all()  # every run spent its budget (else it is flagged)
     mean_std = pd.read_csv(results / "tables" / "summary_mean_std.csv")
     assert set(mean_std.experiment) == set(summary.experiment)
+    assert (mean_std.runs_short_of_budget == 0).all()
+    assert {"kid_x1000", "queries_spearman_rho"} <= set(summary.columns)
+    paired = pd.read_csv(results / "tables" / "paired" / "ablation.csv")
+    assert set(paired.experiment) == {"vae_wr"} and (paired.seeds == 2).all()
+    robustness = pd.read_csv(results / "tables" / "predictor_robustness.csv")
+    assert set(robustness.predictor) == {"black box", "judge"}
+    assert robustness.mean_abs_change.notna().all()
+    models = pd.read_csv(results / "tables" / "faces_models.csv")
+    assert set(models.model) == {"tiny_face_vae", "tiny_face_gan", "tiny_face_vq"}
+    assert {"samples_kid_x1000", "blur2_fd", "halves_fd"} <= set(models.columns)
+    agreement = pd.read_csv(results / "tables" / "faces_agreement.csv")
+    assert agreement.faces.iloc[0] == "validation faces" and len(agreement) >= 4
     diagnostics = pd.read_csv(results / "opt" / "vae16_gp" / "seed1" / "diagnostics.csv")
     assert diagnostics.surrogate_fit_seconds.gt(0).all()
     assert diagnostics.predictive_log_likelihood.notna().all()

@@ -38,7 +38,7 @@ import torch
 from botorch.acquisition import AcquisitionFunction
 
 from lso.config.types import OptimizerSettings
-from lso.constraints.base import encoder_means
+from lso.constraints.base import Constraint, encoder_means
 from lso.models.base import LatentModel, decode_queries
 from lso.optimizers.acquisition import make_acquisition
 from lso.optimizers.base import (
@@ -53,6 +53,7 @@ from lso.surrogates.build import build_surrogate, select_training_set
 logger = logging.getLogger(__name__)
 EVAL_CHUNK = 1024  # candidates per acquisition evaluation
 REDRAWS = 3  # further batches of n_candidates drawn when the constraint keeps too few
+FALLBACK_FACTOR = 10  # then this many rejected candidates per point asked for join them
 DENSITY_CHUNK = 256  # candidates per density evaluation (gmm_full holds chunk x N x d floats)
 
 
@@ -96,16 +97,17 @@ class BayesOptimizer(ABC):
         evaluations = self._refresh_generated(model, context)
         fit = self._fit(model, context, rng)
         start = time.perf_counter()
-        candidates, drawn, fallback = self._valid_candidates(model.latent_dim, context, rng, n)
+        candidates, drawn, accepted = self._valid_candidates(model.latent_dim, context, rng, n)
         pool = self._ranked_pool(fit, candidates, n, context)
         acquisition_seconds = time.perf_counter() - start
         start = time.perf_counter()
         latents, images = _first_new(model, pool, n, context, self.settings.dedup_distance)
         mean, var = fit.surrogate.predict(latents)
+        log_density = log_density_of(context.constraint, latents, context.device)
         return Proposal(
             latents=latents,
             images=images,
-            log_density=log_density_of(context.constraint, latents, context.device),
+            log_density=log_density,
             oracle_evaluations=evaluations,
             diagnostics={
                 "surrogate_fit_seconds": fit.seconds,
@@ -113,8 +115,8 @@ class BayesOptimizer(ABC):
                 "selection_seconds": time.perf_counter() - start,
                 "n_train": float(len(fit.y_train)),
                 "n_candidates_drawn": float(drawn),
-                "n_candidates_valid": float(len(candidates) - fallback),
-                "n_candidates_below_threshold": float(fallback),
+                "n_candidates_valid": float(accepted),
+                "n_queries_below_threshold": float(_below(log_density, context.constraint)),
             },
             predicted_mean=mean.cpu().numpy(),
             predicted_var=(var + fit.surrogate.noise_variance).cpu().numpy(),
@@ -195,23 +197,24 @@ class BayesOptimizer(ABC):
     def _valid_candidates(
         self, d: int, context: SearchContext, rng: np.random.Generator, needed: int
     ) -> tuple[np.ndarray, int, int]:
-        """Random candidates the constraint accepts, never fewer than ``needed``.
+        """Random candidates the constraint accepts, topped up when it starves.
 
-        Returns the candidates, how many were drawn, and how many of them the constraint
-        rejects (0 unless it starved). ``uniform`` draws fill the box; ``normal`` draws (the
+        Returns the candidates, how many were drawn, and how many the constraint accepted. ``uniform`` draws fill the box; ``normal`` draws (the
         VAE prior) are clipped to it so that every optimiser works in the same region;
         ``constraint`` draws come from the constraint's own mixture, i.e. from where the
         data's codes lie. When the constraint keeps fewer than ``needed`` of
         ``n_candidates`` draws, up to ``REDRAWS`` further batches are drawn; if that is still
-        too few, the rejected candidates nearest to its threshold make up the number and the
-        log says so, rather than the run quietly ending short of its budget.
+        too few, the ``FALLBACK_FACTOR`` × ``needed`` rejected candidates nearest to its
+        threshold join them and the log says so (the queries' log densities in queries.csv,
+        and ``n_queries_below_threshold`` in the diagnostics, show which), rather than the
+        run quietly ending short of its budget.
         """
         kept, rejected, rejected_density, drawn = [], [], [], 0
         for _ in range(1 + REDRAWS):
             candidates = self._draw(d, context, rng)
             drawn += len(candidates)
             if context.constraint is None:
-                return candidates, drawn, 0
+                return candidates, drawn, len(candidates)
             density = np.concatenate(
                 [
                     log_density_of(context.constraint, part, context.device)
@@ -225,19 +228,19 @@ class BayesOptimizer(ABC):
             if sum(len(part) for part in kept) >= needed:
                 break
         accepted = np.concatenate(kept)
-        short = needed - len(accepted)
-        if short <= 0:
-            return accepted, drawn, 0
-        order = np.argsort(-np.concatenate(rejected_density), kind="stable")[:short]
+        if len(accepted) >= needed:
+            return accepted, drawn, len(accepted)
+        order = np.argsort(-np.concatenate(rejected_density), kind="stable")
+        nearest = np.concatenate(rejected)[order[: FALLBACK_FACTOR * needed]]
         logger.warning(
             "the constraint (threshold %.3f) kept %d of %d candidates; adding the %d rejected "
             "ones nearest to its threshold",
             context.constraint.threshold,
             len(accepted),
             drawn,
-            len(order),
+            len(nearest),
         )
-        return np.concatenate([accepted, np.concatenate(rejected)[order]]), drawn, len(order)
+        return np.concatenate([accepted, nearest]), drawn, len(accepted)
 
     def _draw(self, d: int, context: SearchContext, rng: np.random.Generator) -> np.ndarray:
         """``n_candidates`` points from the configured candidate distribution."""
@@ -297,6 +300,13 @@ def _first_new(
     if not chosen:
         return np.zeros((0, pool.shape[1])), decode_queries(model, pool[:0], context.device)
     return np.stack(chosen), np.stack(images)
+
+
+def _below(log_density: np.ndarray, constraint: Constraint | None) -> int:
+    """How many proposed points lie below the constraint's threshold (fallbacks)."""
+    if constraint is None:
+        return 0
+    return int(np.sum(log_density < constraint.threshold))
 
 
 def _far_from(z: np.ndarray, chosen: list[np.ndarray], min_distance: float) -> bool:
