@@ -204,8 +204,12 @@ def run_files(experiment, name):
     ]
 
 
-def all_run_files(name):
-    return [path for experiment in EXPERIMENTS for path in run_files(experiment, name)]
+def all_run_files(name, experiments=None):
+    return [
+        path
+        for experiment in (EXPERIMENTS if experiments is None else experiments)
+        for path in run_files(experiment, name)
+    ]
 
 
 def experiment_run_files(name):
@@ -244,15 +248,38 @@ def comparison_runs(wildcards):
     }
 
 
-def evaluation_files(name):
-    """Per-run evaluations: digits by the classifier, faces by the judge, when configured."""
+def is_judged(experiment):
+    """Digit runs are judged by the classifier, face runs by the judge, when configured."""
+    family = experiment_family(experiment)
+    return (CLASSIFIER and family == "digits") or (PREDICTOR and family == "faces")
+
+
+def evaluation_files(name, experiments=None):
+    """Per-run evaluations of the judged ones among ``experiments`` (default: all)."""
     judged = [
-        experiment
-        for experiment in EXPERIMENTS
-        if (CLASSIFIER and experiment_family(experiment) == "digits")
-        or (PREDICTOR and experiment_family(experiment) == "faces")
+        e for e in (EXPERIMENTS if experiments is None else experiments) if is_judged(e)
     ]
     return [path for experiment in judged for path in run_files(experiment, name)]
+
+
+def run_folders(experiments):
+    return [os.path.dirname(p) for e in experiments for p in run_files(e, "run.json")]
+
+
+def faces_experiments():
+    return [e for e in EXPERIMENTS if experiment_family(e) == "faces"]
+
+
+def comparison_files(name):
+    """Input function: one file of every run of the comparison's experiments (evaluations
+    only where a judge looks at them)."""
+    if name == "evaluation.json":
+        return lambda wildcards: evaluation_files(
+            name, comparison_experiments(wildcards)
+        )
+    return lambda wildcards: [
+        p for e in comparison_experiments(wildcards) for p in run_files(e, name)
+    ]
 
 
 def condgen_runs():

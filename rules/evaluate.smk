@@ -89,7 +89,9 @@ rule summarise:
 
 rule paired_table:
     input:
-        summary="results/tables/summary.csv",
+        queries=comparison_files("queries.csv"),
+        info=comparison_files("run.json"),
+        evaluations=comparison_files("evaluation.json"),
         code=code("paired_table.py"),
     output:
         report(
@@ -113,5 +115,7 @@ rule paired_table:
             for e in SETTINGS.comparisons[wildcards.comparison].experiments
             if e != SETTINGS.comparisons[wildcards.comparison].baseline
         ],
+        run_dirs=lambda wildcards: run_folders(comparison_experiments(wildcards)),
+        top_k=PLOTS.top_k,
     script:
         "../workflow_scripts/paired_table.py"

@@ -208,7 +208,9 @@ rule faces_tables:
     input:
         agreement="results/predictors/agreement.json",
         quality=expand("results/models/{model}/quality.json", model=faces_models()),
-        summary="results/tables/summary.csv",
+        queries=all_run_files("queries.csv", faces_experiments()),
+        info=all_run_files("run.json", faces_experiments()),
+        evaluations=evaluation_files("evaluation.json", faces_experiments()),
         code=code("faces_tables.py"),
     output:
         models=report(
@@ -232,5 +234,7 @@ rule faces_tables:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        run_dirs=run_folders(faces_experiments()),
     script:
         "../workflow_scripts/faces_tables.py"

@@ -89,7 +89,11 @@ def test_constraint_errors_name_the_key() -> None:
     with pytest.raises(InputError, match="gmm_full"):
         build_constraint("gmm_full", rae, images, threshold=-4.0)
     with pytest.raises(InputError, match="threshold"):
-        build_constraint("gmm_fit", rae, images)
+        build_constraint("gmm_fit", rae, images, n_components=2)
+    with pytest.raises(InputError, match="threshold and quantile"):
+        build_constraint(
+            "gmm_full", build_model("vae", {"latent_dim": 2}), images, threshold=-4.0, quantile=0.1
+        )
     with pytest.raises(InputError, match="n_components"):
         build_constraint("gmm_fit", rae, images, threshold=-4.0, n_components=10)
     with pytest.raises(InputError, match="constraint.type"):

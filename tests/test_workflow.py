@@ -215,11 +215,13 @@ def test_adding_a_seed_runs_one_optimisation(finished_run: Path, tmp_path: Path)
     jobs = planned_jobs(finished_run, config=config)
     counts = Counter(rule for rule, _ in jobs)
     assert [w for rule, w in jobs if rule == "optimize"] == ["experiment=vae_wr, seed=3"]
-    # the new run is judged, and what summarises vae_wr is redrawn; nothing is retrained
+    # the new run is judged, and what summarises vae_wr is redrawn (its paired comparison
+    # too, but not the faces tables); nothing is retrained
     assert set(counts) == {
         "optimize",
         "evaluate_validity",
         "summarise",
+        "paired_table",
         "plot_best_images",
         "plot_diagnostics",
         "plot_latent_snapshots",
@@ -237,7 +239,10 @@ def test_adding_a_seed_runs_one_optimisation(finished_run: Path, tmp_path: Path)
             {"plot_condgen_landscapes", "plot_condgen_bo_run", "all"},
         ),
         (lambda c: c["condgen"].update(probability=0.5), {"condgen_table", "all"}),
-        (lambda c: c["plots"].update(top_k=[1, 2]), {"summarise", "plot_comparison", "all"}),
+        (
+            lambda c: c["plots"].update(top_k=[1, 2]),
+            {"summarise", "plot_comparison", "paired_table", "all"},
+        ),
     ],
     ids=["condgen-figure-resolution", "condgen-success-threshold", "top-k"],
 )

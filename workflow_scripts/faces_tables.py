@@ -7,7 +7,7 @@ start_job(snakemake)  # noqa: F821 - injected by Snakemake
 faces_tables(
     snakemake.input.agreement,  # noqa: F821
     snakemake.input.quality,  # noqa: F821
-    snakemake.input.summary,  # noqa: F821
+    snakemake.params.run_dirs,  # noqa: F821
     models=snakemake.output.models,  # noqa: F821
     agreement=snakemake.output.agreement,  # noqa: F821
 )

@@ -174,6 +174,7 @@ def fit_gmm_full(
     """``gmm_full`` on the encodings of ``images`` (needs an encoder variance: a VAE); the
     threshold is absolute, or the ``quantile`` of the encoder means' own log densities."""
     del seed, warm_start  # the mixture is the data itself: nothing random, nothing to warm
+    _require_one_threshold(threshold, quantile)
     means, log_vars = encode_dataset(model, images)
     if log_vars is None:
         raise InputError(
@@ -199,6 +200,7 @@ def fit_gmm_fit(
     """``gmm_fit`` on one posterior sample per image (the codes, for a deterministic encoder);
     ``warm_start`` is the previous round's ``fit_state``. The threshold is absolute, or the
     ``quantile`` of the fitted codes' own log densities."""
+    _require_one_threshold(threshold, quantile)
     means, log_vars = encode_dataset(model, images)
     codes = means
     if log_vars is not None:
@@ -211,6 +213,12 @@ def fit_gmm_fit(
     return constraint
 
 
+def _require_one_threshold(threshold: float | None, quantile: float | None) -> None:
+    """Checked before fitting, which may take minutes."""
+    if (threshold is None) == (quantile is None):
+        raise InputError("a GMM constraint needs exactly one of threshold and quantile")
+
+
 def _threshold(
     constraint: DensityConstraint,
     codes: torch.Tensor,
@@ -220,8 +228,6 @@ def _threshold(
     """The absolute ``threshold``, or the ``quantile`` of the codes' log densities: a model's
     log densities move with its dimension, the spread of its codes and every retraining, so a
     threshold that admits a fixed share of the data's own codes never starves the search."""
-    if (threshold is None) == (quantile is None):
-        raise InputError("a GMM constraint needs exactly one of threshold and quantile")
     if threshold is not None:
         return float(threshold)
     with torch.no_grad():

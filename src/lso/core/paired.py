@@ -14,9 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ttest_rel
 
-DEFAULT_METRICS = (
-    "final_top1",
-    "final_top10_mean",
+JUDGE_METRICS = (
     "judge_top_mean",
     "judge_of_best",
     "kid_x1000",
@@ -25,9 +23,18 @@ DEFAULT_METRICS = (
 
 
 def paired_comparison(
-    summary: pd.DataFrame, baseline: str, experiments: list[str], metrics=DEFAULT_METRICS
+    summary: pd.DataFrame,
+    baseline: str,
+    experiments: list[str],
+    metrics: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """One row per (experiment, metric): the experiment minus ``baseline`` on shared seeds."""
+    """One row per (experiment, metric): the experiment minus ``baseline`` on shared seeds.
+
+    By default the metrics are the summary's top-k columns and the judges' metrics.
+    """
+    if metrics is None:
+        top_k = tuple(c for c in summary.columns if c.startswith("final_top"))
+        metrics = top_k + JUDGE_METRICS
     rows = []
     base = summary[summary["experiment"] == baseline].set_index("seed")
     for experiment in experiments:

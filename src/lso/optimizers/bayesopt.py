@@ -199,8 +199,8 @@ class BayesOptimizer(ABC):
     ) -> tuple[np.ndarray, int, int]:
         """Random candidates the constraint accepts, topped up when it starves.
 
-        Returns the candidates, how many were drawn, and how many the constraint accepted. ``uniform`` draws fill the box; ``normal`` draws (the
-        VAE prior) are clipped to it so that every optimiser works in the same region;
+        Returns the candidates, how many were drawn, and how many the constraint accepted.
+        ``uniform`` draws fill the box; ``normal`` draws (the VAE prior) are clipped to it so that every optimiser works in the same region;
         ``constraint`` draws come from the constraint's own mixture, i.e. from where the
         data's codes lie. When the constraint keeps fewer than ``needed`` of
         ``n_candidates`` draws, up to ``REDRAWS`` further batches are drawn; if that is still

@@ -21,16 +21,25 @@ def summarise(
     Runs judged by the classifier or the faces judge (``evaluation.json``) gain their
     validity or judge scores and the Fréchet distance.
     """
-    table = summarise_runs([load_run(d) for d in run_dirs], top_k=tuple(top_k))
+    table = _summary_of(run_dirs, top_k)
     with atomic_path(summary) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(mean_std) as tmp:
         mean_std_table(table).to_csv(tmp, index=False)
 
 
-def paired(summary: PathLike, baseline: str, experiments: list[str], output: PathLike) -> None:
-    """The comparison's experiments against its baseline, seed by seed (:mod:`lso.core.paired`)."""
-    table = paired_comparison(pd.read_csv(summary), baseline, experiments)
+def paired(
+    run_dirs: list[PathLike],
+    top_k: list[int],
+    baseline: str,
+    experiments: list[str],
+    output: PathLike,
+) -> None:
+    """The comparison's experiments against its baseline, seed by seed (:mod:`lso.core.paired`).
+
+    It summarises just the comparison's runs, so a seed added elsewhere leaves it alone.
+    """
+    table = paired_comparison(_summary_of(run_dirs, top_k), baseline, experiments)
     with atomic_path(output) as tmp:
         table.to_csv(tmp, index=False)
 
@@ -38,7 +47,7 @@ def paired(summary: PathLike, baseline: str, experiments: list[str], output: Pat
 def faces_tables(
     predictor_agreement: PathLike,
     model_quality: list[PathLike],
-    summary: PathLike,
+    run_dirs: list[PathLike],
     *,
     models: PathLike,
     agreement: PathLike,
@@ -57,7 +66,7 @@ def faces_tables(
             for q in qualities
         ),
     ]
-    runs = pd.read_csv(summary)
+    runs = _summary_of(run_dirs, top_k=[])
     if "queries_spearman_rho" in runs.columns:
         judged = runs.dropna(subset=["queries_spearman_rho"])
         for experiment, group in judged.groupby("experiment", sort=False):
@@ -81,3 +90,7 @@ def _agreement_columns(values: dict, prefix: str = "") -> dict:
         "judge_mean": values[f"{prefix}judge_mean"],
         "n": values[f"{prefix}n"],
     }
+
+
+def _summary_of(run_dirs: list[PathLike], top_k: list[int]) -> pd.DataFrame:
+    return summarise_runs([load_run(d) for d in run_dirs], top_k=tuple(top_k))
