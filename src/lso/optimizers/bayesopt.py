@@ -200,14 +200,14 @@ class BayesOptimizer(ABC):
         """Random candidates the constraint accepts, topped up when it starves.
 
         Returns the candidates, how many were drawn, and how many the constraint accepted.
-        ``uniform`` draws fill the box; ``normal`` draws (the VAE prior) are clipped to it so that every optimiser works in the same region;
-        ``constraint`` draws come from the constraint's own mixture, i.e. from where the
-        data's codes lie. When the constraint keeps fewer than ``needed`` of
-        ``n_candidates`` draws, up to ``REDRAWS`` further batches are drawn; if that is still
-        too few, the ``FALLBACK_FACTOR`` × ``needed`` rejected candidates nearest to its
-        threshold join them and the log says so (the queries' log densities in queries.csv,
-        and ``n_queries_below_threshold`` in the diagnostics, show which), rather than the
-        run quietly ending short of its budget.
+        ``uniform`` draws fill the box; ``normal`` draws (the VAE prior) are clipped to it so that
+        every optimiser works in the same region; ``constraint`` draws come from the constraint's
+        own mixture, i.e. from where the data's codes lie. When the constraint keeps fewer than
+        ``needed`` of ``n_candidates`` draws, up to ``REDRAWS`` further batches are drawn; if that
+        is still too few, the ``FALLBACK_FACTOR`` × ``needed`` rejected candidates nearest to its
+        threshold join them and the log says so (the queries' log densities in queries.csv, and
+        ``n_queries_below_threshold`` in the diagnostics, show which), rather than the run quietly
+        ending short of its budget.
         """
         kept, rejected, rejected_density, drawn = [], [], [], 0
         for _ in range(1 + REDRAWS):
