@@ -27,6 +27,7 @@ from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
 from lso.tasks.sources import (
     CELEBA_ATTRIBUTES,
     CELEBA_PARTITION,
+    DIALOG_COMBINED,
     dialog_label_files,
     image_listing,
 )
@@ -105,37 +106,52 @@ def prepare_faces(spec: DatasetSettings, output: PathLike) -> None:
 
 
 def _face_source(spec: DatasetSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Images, attribute levels, and CelebA's own validation flags where the files give them."""
+    """Images, attribute levels, and CelebA's own validation flags where the files give them
+    (``list_eval_partition.txt``, or else CelebA-Dialog's val and test lists)."""
     column = ATTRIBUTES.index(spec.attribute)
     if spec.source == "generated":
         images, labels = draw_faces(spec.n_images, spec.seed)
         return images, labels[:, column], None
     root = Path(spec.path)
     partition_file = root / CELEBA_PARTITION
+    held_out = None
     if spec.source == "celeba":
         labelled = read_celeba_attributes(root / CELEBA_ATTRIBUTES)
         levels = (labelled.labels[:, labelled.attributes.index(spec.attribute)] > 0).astype(int)
     else:
-        labelled = _dialog_labels(root)
+        labelled, held_out = _dialog_labels(root)
         levels = labelled.labels[:, column]
     keep = slice(None) if spec.n_images is None else slice(0, spec.n_images)
     filenames = labelled.filenames[keep]
+    logger.info(
+        "keeping %d of %d labelled faces (%d unlabelled rows skipped)",
+        len(filenames),
+        len(labelled.filenames),
+        len(labelled.unlabelled),
+    )
     images = load_faces(spec.image_dir, filenames, workers=spec.workers)
-    val = None
+    val = None if held_out is None else held_out[keep]
     if partition_file.is_file():
         partition = read_partition(partition_file)
         val = np.array([partition.get(name, 0) != 0 for name in filenames])
     return images, np.asarray(levels[keep], np.int64), val
 
 
-def _dialog_labels(root: Path) -> LabelledImages:
-    """CelebA-Dialog's labels: combined_annotation.txt, or the split lists joined."""
-    parts = [read_dialog_labels(path) for path in dialog_label_files(root)]
-    return LabelledImages(
+def _dialog_labels(root: Path) -> tuple[LabelledImages, np.ndarray | None]:
+    """CelebA-Dialog's labels: combined_annotation.txt, or the split lists joined (train, val,
+    and test when present); with the split lists, the val and test faces are held out."""
+    paths = dialog_label_files(root)
+    parts = [read_dialog_labels(path) for path in paths]
+    labelled = LabelledImages(
         [name for part in parts for name in part.filenames],
         parts[0].attributes,
         np.concatenate([part.labels for part in parts]),
+        tuple(name for part in parts for name in part.unlabelled),
     )
+    if paths[0].name == DIALOG_COMBINED:
+        return labelled, None
+    held_out = [np.full(len(part.filenames), index > 0) for index, part in enumerate(parts)]
+    return labelled, np.concatenate(held_out)
 
 
 def list_images(image_dir: PathLike, output: PathLike) -> None:
