@@ -9,6 +9,7 @@ that a change reruns exactly the jobs it affects.
 
 import os
 import re
+import sys
 
 from lso.code_inputs import script_library_files
 from lso.config.parse import parse_config
@@ -22,6 +23,11 @@ from lso.tasks.registry import TASKS
 from lso.tasks.sources import image_listing_digest, label_files
 
 SETTINGS = parse_config(config)
+if SETTINGS.smoke:
+    sys.stderr.write(
+        "SMOKE RUN (config section smoke): every data set, model, budget and seed list is "
+        "shrunk to check the config and the data layout; its results are not results.\n"
+    )
 EXPERIMENTS = SETTINGS.experiments
 USED_MODELS = sorted({experiment.model for experiment in EXPERIMENTS.values()})
 USED_DATASETS = sorted({SETTINGS.models[m].dataset for m in USED_MODELS})

@@ -241,17 +241,28 @@ def _dialog_spec(root: Path, n_images: int | None) -> DatasetSettings:
 
 
 def test_preparing_keeps_the_first_labelled_faces(tmp_path: Path, caplog) -> None:
-    """``n_images`` counts labelled rows: the unlabelled ones are neither kept nor counted."""
+    """``n_images`` counts labelled rows: the unlabelled ones are neither kept nor counted.
+    CelebA's partition holds out its last images; when it holds out none of those kept (a
+    smoke run's first 400), a random ``val_fraction`` is held out instead."""
     root = write_dialog_tree(tmp_path / "dialog", 16, unlabelled={3: "", 5: "-1 -1 -1 -1 -1"})
-    with caplog.at_level("INFO"):
-        prepare_data(_dialog_spec(root, 10), tmp_path / "faces.npz")
-    data = load_face_dataset(tmp_path / "faces.npz")
-    rows = [0, 1, 2, 4, 6, 7, 8, 9, 10, 11]
     _, labels = draw_faces(16, 0)
-    np.testing.assert_array_equal(data["levels"], labels[rows, ATTRIBUTES.index("Smiling")])
-    assert "keeping 10 of 14 labelled faces (2 unlabelled rows skipped)" in caplog.text
     partition = (np.arange(16) * 10) // 16 >= 8  # list_eval_partition: the last 20 % held out
-    np.testing.assert_array_equal(data["val"], partition[rows])
+    for n_images, rows in (
+        (10, [0, 1, 2, 4, 6, 7, 8, 9, 10, 11]),
+        (None, [0, 1, 2, 4, *range(6, 16)]),
+    ):
+        caplog.clear()
+        with caplog.at_level("INFO"):
+            prepare_data(_dialog_spec(root, n_images), tmp_path / "faces.npz")
+        data = load_face_dataset(tmp_path / "faces.npz")
+        np.testing.assert_array_equal(data["levels"], labels[rows, ATTRIBUTES.index("Smiling")])
+        kept = f"keeping {len(rows)} of 14 labelled faces (2 unlabelled rows skipped)"
+        assert kept in caplog.text
+        if n_images is None:
+            np.testing.assert_array_equal(data["val"], partition[rows])
+        else:
+            assert "holds out none of the 10 faces kept" in caplog.text
+            assert data["val"].sum() == 2  # val_fraction 0.2
 
 
 def test_preparing_from_the_split_lists_reads_the_test_list(tmp_path: Path) -> None:

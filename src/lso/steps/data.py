@@ -9,6 +9,7 @@ import numpy as np
 
 from lso.config.types import DatasetSettings
 from lso.tasks.digits.dataset import (
+    first_images,
     prepare_all_digits,
     prepare_digit_dataset,
     save_dataset,
@@ -46,7 +47,7 @@ def prepare_data(spec: DatasetSettings, output: PathLike) -> None:
     if spec.family == "faces":
         prepare_faces(spec, output)
         return
-    images, labels = load_mnist(spec.source, spec.path)
+    images, labels = first_images(*load_mnist(spec.source, spec.path), spec.digit, spec.n_images)
     if spec.digit is None:
         arrays = prepare_all_digits(
             images,
@@ -85,6 +86,16 @@ def prepare_faces(spec: DatasetSettings, output: PathLike) -> None:
     """Labelled 64x64 faces (generated, or read and cropped from CelebA) -> one faces file."""
     images, levels, val = _face_source(spec)
     half, random_val = assign_splits(levels, spec.val_fraction, spec.seed)
+    if val is not None and not val.any():
+        # CelebA's partition holds out its last 40,000 images: the first n_images (a smoke
+        # run's 400, say) may all be training faces, and the predictors need held-out ones.
+        logger.warning(
+            "the files' partition holds out none of the %d faces kept; holding out a random "
+            "%.0f %% of them (val_fraction) instead",
+            len(val),
+            100 * spec.val_fraction,
+        )
+        val = None
     arrays = {
         "images": images,
         "levels": levels,
