@@ -23,6 +23,7 @@ rule train_classifier:
     params:
         spec=lambda wildcards: CLASSIFIER,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/train_classifier.py"
 
@@ -51,6 +52,7 @@ rule evaluate_validity:
     params:
         spec=SETTINGS.validity,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/evaluate_validity.py"
 

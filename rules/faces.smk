@@ -26,6 +26,7 @@ rule train_predictor:
     params:
         spec=lambda wildcards: PREDICTOR,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/train_predictor.py"
 
@@ -80,6 +81,7 @@ rule evaluate_faces:
     params:
         spec=SETTINGS.face_evaluation,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/evaluate_faces.py"
 
@@ -146,5 +148,6 @@ rule plot_discriminator_scores:
         or 0.5,
         title=lambda wildcards: f"{wildcards.experiment}: discriminator logits",
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/plot_discriminator_scores.py"

@@ -21,5 +21,6 @@ rule optimize:
         run=lambda wildcards: EXPERIMENTS[wildcards.experiment].run,
         seed=lambda wildcards: int(wildcards.seed),
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/optimize.py"

@@ -20,5 +20,6 @@ rule pretrain:
     params:
         spec=lambda wildcards: SETTINGS.models[wildcards.model],
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/pretrain.py"

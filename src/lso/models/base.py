@@ -127,8 +127,9 @@ class LatentModel(TrainableModule, ABC):
 
     @torch.no_grad()
     def query_images(self, z: torch.Tensor) -> torch.Tensor:
-        """The images queried at ``z``: rounded for binary models, 8-bit levels otherwise."""
-        images = self.decode(z)
+        """The images queried at ``z``: rounded for binary models, 8-bit levels otherwise
+        (in float32, whatever precision ``decode`` ran in)."""
+        images = self.decode(z).float()
         if self.binary:
             return (images > 0.5).float()
         return torch.round(images.clamp(0.0, 1.0) * 255.0) / 255.0

@@ -20,6 +20,7 @@ from lso.config.types import OptimizerSettings
 from lso.constraints.base import Constraint
 from lso.models.base import LatentModel
 from lso.optimizers.registry import OPTIMIZERS
+from lso.runtime import inference_batch_size, mixed_precision
 
 
 @dataclass
@@ -30,7 +31,9 @@ class SearchContext:
     constraint: Constraint | None
     known: set[bytes]
     device: torch.device
-    data_images: torch.Tensor  # (N, *image_shape) float on ``device``, the current training data
+    # (N, *image_shape) the current training data: 8-bit levels on the host (converted batch by
+    # batch, lso.runtime.unit_batch) or float images
+    data_images: torch.Tensor
     data_scores: np.ndarray  # (N,) float64
     seed: int  # differs per iteration; for the optimiser's own randomness
     # The run's queries so far: a model without an encoder cannot map the data back to
@@ -75,20 +78,28 @@ def image_keys(images: np.ndarray) -> list[bytes]:
     Two images share a key exactly when they are equal at the 8-bit precision runs store; a
     16-byte digest keeps the set small for 64x64 colour faces.
     """
-    levels = np.rint(np.asarray(images, dtype=np.float32) * 255).astype(np.uint8)
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        levels = images
+    else:
+        levels = np.rint(np.asarray(images, dtype=np.float32) * 255).astype(np.uint8)
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in levels]
 
 
 @torch.no_grad()
 def decode_queries(
-    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int = 512
+    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int | None = None
 ) -> np.ndarray:
-    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`)."""
+    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`),
+    in batches of ``batch_size`` (default: 512 on the CPU, more on a GPU), under the job's
+    precision (:func:`lso.runtime.mixed_precision`)."""
     model.eval()
+    batch_size = batch_size or inference_batch_size(device, 512)
     parts = []
     for start in range(0, len(latents), batch_size):
         z = torch.as_tensor(latents[start : start + batch_size], dtype=torch.float32, device=device)
-        parts.append(model.query_images(z).cpu().numpy())
+        with mixed_precision():
+            parts.append(model.query_images(z).cpu().numpy())
     if parts:
         return np.concatenate(parts)
     return np.zeros((0, *model.image_shape), np.float32)

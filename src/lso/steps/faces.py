@@ -6,7 +6,7 @@ from lso.config.types import FaceEvaluationSettings, PredictorSettings
 from lso.core.datafiles import save_arrays
 from lso.core.runfiles import load_run_arrays
 from lso.models.checkpoint import save_checkpoint
-from lso.runtime import resolve_device
+from lso.runtime import job_device
 from lso.tasks.faces.dataset import load_face_dataset
 from lso.tasks.faces.evaluation import judge_faces
 from lso.tasks.faces.objective import SmileObjective
@@ -24,11 +24,12 @@ def train_predictor(
     metrics: PathLike,
     calibration: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """Train and calibrate the ``role`` predictor; write it, its log, metrics and the data of
     its reliability figure."""
     data = load_face_dataset(dataset_path)
-    trained = fit_predictor(data, spec, role, resolve_device(device_name))
+    trained = fit_predictor(data, spec, role, job_device(device_name, precision))
     save_checkpoint(trained.model, checkpoint)
     with atomic_path(train_log) as tmp:
         trained.log.to_csv(tmp, index=False)
@@ -50,9 +51,10 @@ def evaluate_faces(
     per_query: PathLike,
     summary: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """The judge's score of every query of a run, and the run's summary (``evaluation.json``)."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     black_box = SmileObjective.load(black_box_checkpoint, device)
     judge = SmileObjective.load(judge_checkpoint, device)
     arrays = load_run_arrays(run_dir)
