@@ -29,6 +29,7 @@ def write_dialog_tree(
     *,
     unlabelled: dict[int, str] | None = None,
     listed: int | None = None,
+    image_dir: Path | None = None,
 ) -> Path:
     """``n`` drawn faces as a CelebA-Dialog tree under ``root``; returns ``root``.
 
@@ -38,14 +39,16 @@ def write_dialog_tree(
     ``combined_annotation.txt`` instead of levels (``""`` or ``"-1 -1 -1 -1 -1"``); those
     rows are left out of the split lists (where the real ones go is not public). ``listed``
     rows in all (at least ``n``; the real files list 202,599): the rows after the first
-    ``n`` get random levels and no image, as a smoke run reads only the first ones.
+    ``n`` get random levels and no image, as a smoke run reads only the first ones. The images
+    go to ``image_dir`` (default ``root / "img_align_celeba"``).
     """
     unlabelled = unlabelled or {}
     total = max(n, listed or n)
     images, labels = draw_faces(n, seed)
     rng = np.random.default_rng(seed)
     labels = np.concatenate([labels, rng.integers(0, 6, (total - n, len(ATTRIBUTES)))])
-    image_dir = root / "img_align_celeba"
+    root.mkdir(parents=True, exist_ok=True)
+    image_dir = image_dir or root / "img_align_celeba"
     image_dir.mkdir(parents=True, exist_ok=True)
     names = [f"{index + 1:06d}.jpg" for index in range(total)]
     for name, image in zip(names, images, strict=False):
