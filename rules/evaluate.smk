@@ -19,7 +19,7 @@ rule train_classifier:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(2, 4000),
     params:
         spec=lambda wildcards: CLASSIFIER,
         device=SETTINGS.device,
@@ -48,7 +48,7 @@ rule evaluate_validity:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=2000,
+        mem_mb=data_memory(2, 2000),
     params:
         spec=SETTINGS.validity,
         device=SETTINGS.device,

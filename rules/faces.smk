@@ -22,7 +22,7 @@ rule train_predictor:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(5, 4000),
     params:
         spec=lambda wildcards: PREDICTOR,
         device=SETTINGS.device,
@@ -77,7 +77,7 @@ rule evaluate_faces:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(4, 4000),
     params:
         spec=SETTINGS.face_evaluation,
         device=SETTINGS.device,
@@ -109,7 +109,7 @@ rule plot_headline:
         "../envs/lso.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=data_memory(3, 2000),
     params:
         title=lambda wildcards: f"{wildcards.experiment}: black box / judge",
     script:
@@ -140,7 +140,7 @@ rule plot_discriminator_scores:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=2000,
+        mem_mb=data_memory(4, 2000),
     params:
         quantile=lambda wildcards: EXPERIMENTS[
             wildcards.experiment
