@@ -13,19 +13,18 @@ import importlib.util
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from helpers import run_command, snakemake_command
 from lso.resources import memory_mb, npz_megabytes, prepared_megabytes
 
 pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 TEST_CONFIG = REPO / ".test" / "config.yaml"
 PROFILE = REPO / "profiles" / "slurm"
 START = REPO / "tests" / "slurm" / "start_local_cluster.sh"
@@ -139,27 +138,8 @@ def _resource_overrides() -> list[str]:
 def _run(
     workdir: Path, config: Path, *args: str, targets: tuple[str, ...] = (TARGET,), check=True
 ) -> subprocess.CompletedProcess:
-    # The target comes first: --default-resources and --set-resources take every word after them.
-    command = [
-        SNAKEMAKE,
-        *targets,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(config),
-        *args,
-    ]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired as error:
-        raise AssertionError(
-            f"{' '.join(command)} did not finish in {RUN_TIMEOUT} s:\n{error.stderr}"
-        ) from error
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+    command = snakemake_command(workdir, [config], *args, targets=targets)
+    return run_command(command, RUN_TIMEOUT, check)
 
 
 def _slurm_args() -> list[str]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,12 +31,12 @@ import torch
 import yaml
 
 from celeba_tree import write_dialog_tree, write_mnist_idx
+from helpers import run_command, snakemake_command
 from lso.tasks.digits.mnist import load_mnist
 
 pytestmark = pytest.mark.thesis
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 CONFIGS = [REPO / "configs" / "thesis.yaml", REPO / "configs" / "smoke.yaml"]
 THESIS = yaml.safe_load(CONFIGS[0].read_text())
 CELEBA_ROWS = 202_599  # images listed by CelebA-Dialog's label files
@@ -72,24 +71,8 @@ def write_thesis_data(workdir: Path) -> None:
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        *map(str, CONFIGS),
-        "--cores",
-        "2",
-        *args,
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+    command = snakemake_command(workdir, CONFIGS, "--cores", "2", *args)
+    return run_command(command, RUN_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
