@@ -9,6 +9,7 @@ that a change reruns exactly the jobs it affects.
 
 import os
 import re
+import sys
 
 from lso.code_inputs import script_library_files
 from lso.config.parse import parse_config
@@ -17,11 +18,17 @@ from lso.constraints.registry import CONSTRAINTS
 from lso.core.registry import OBJECTIVES
 from lso.models.registry import MODELS
 from lso.optimizers.registry import OPTIMIZERS
+from lso.resources import count_lines, memory_mb, npz_megabytes, prepared_megabytes
 from lso.surrogates.registry import SURROGATES
 from lso.tasks.registry import TASKS
 from lso.tasks.sources import image_listing_digest, label_files
 
 SETTINGS = parse_config(config)
+if SETTINGS.smoke:
+    sys.stderr.write(
+        "SMOKE RUN (config section smoke): every data set, model, budget and seed list is "
+        "shrunk to check the config and the data layout; its results are not results.\n"
+    )
 EXPERIMENTS = SETTINGS.experiments
 USED_MODELS = sorted({experiment.model for experiment in EXPERIMENTS.values()})
 USED_DATASETS = sorted({SETTINGS.models[m].dataset for m in USED_MODELS})
@@ -163,6 +170,24 @@ def raw_data(wildcards):
 def image_listing(wildcards):
     """A digest of the image directory's listing: a new one reruns list_images."""
     return image_listing_digest(SETTINGS.datasets[wildcards.dataset].image_dir)
+
+
+def data_memory(factor, floor):
+    """mem_mb of a job that loads its prepared data set (input ``dataset``): ``floor`` MB plus
+    ``factor`` times the data set's uncompressed size (lso.resources); known once it exists.
+    """
+    return lambda wildcards, input: memory_mb(
+        npz_megabytes(input.dataset), factor, floor
+    )
+
+
+def prepare_memory(wildcards, input):
+    """mem_mb of preparing a data set: the images it will keep, three times over (decoded
+    images, the stacked array, the compressed file's buffers), plus 2 GB."""
+    spec = SETTINGS.datasets[wildcards.dataset]
+    manifest = f"data/manifests/{wildcards.dataset}.tsv"
+    listed = count_lines(manifest) if spec.image_dir else None
+    return memory_mb(prepared_megabytes(spec.family, spec.n_images, listed), 3, 2000)
 
 
 def feature_network(path):

@@ -16,6 +16,7 @@ rule train_joint:
     params:
         spec=lambda wildcards: CONDGEN.training,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/train_joint.py"
 
@@ -41,6 +42,7 @@ rule condgen_bo:
         seed=lambda wildcards: int(wildcards.seed),
         binarise=CLASSIFIER_BINARISED,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/condgen_bo.py"
 

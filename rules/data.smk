@@ -27,7 +27,7 @@ rule prepare_data:
         "../envs/lso.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=prepare_memory,
     params:
         spec=lambda wildcards: SETTINGS.datasets[wildcards.dataset],
     script:

@@ -19,10 +19,11 @@ rule train_classifier:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(2, 4000),
     params:
         spec=lambda wildcards: CLASSIFIER,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/train_classifier.py"
 
@@ -47,10 +48,11 @@ rule evaluate_validity:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=2000,
+        mem_mb=data_memory(2, 2000),
     params:
         spec=SETTINGS.validity,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/evaluate_validity.py"
 

@@ -22,10 +22,11 @@ rule train_predictor:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(5, 4000),
     params:
         spec=lambda wildcards: PREDICTOR.role(wildcards.role),
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/train_predictor.py"
 
@@ -76,10 +77,11 @@ rule evaluate_faces:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(4, 4000),
     params:
         spec=SETTINGS.face_evaluation,
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/evaluate_faces.py"
 
@@ -107,7 +109,7 @@ rule plot_headline:
         "../envs/lso.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=data_memory(3, 2000),
     params:
         title=lambda wildcards: f"{wildcards.experiment}: black box / judge",
     script:
@@ -138,7 +140,7 @@ rule plot_discriminator_scores:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=2000,
+        mem_mb=data_memory(4, 2000),
     params:
         quantile=lambda wildcards: EXPERIMENTS[
             wildcards.experiment
@@ -146,6 +148,7 @@ rule plot_discriminator_scores:
         or 0.5,
         title=lambda wildcards: f"{wildcards.experiment}: discriminator logits",
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/plot_discriminator_scores.py"
 
@@ -175,6 +178,7 @@ rule evaluate_predictors:
         mem_mb=4000,
     params:
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/evaluate_predictors.py"
 
@@ -200,6 +204,7 @@ rule evaluate_model:
         mem_mb=4000,
     params:
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/evaluate_model.py"
 

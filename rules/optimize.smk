@@ -16,10 +16,11 @@ rule optimize:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(4, 4000),
     params:
         run=lambda wildcards: EXPERIMENTS[wildcards.experiment].run,
         seed=lambda wildcards: int(wildcards.seed),
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/optimize.py"

@@ -16,9 +16,10 @@ rule pretrain:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=data_memory(3, 4000),
     params:
         spec=lambda wildcards: SETTINGS.models[wildcards.model],
         device=SETTINGS.device,
+        precision=SETTINGS.precision,
     script:
         "../workflow_scripts/pretrain.py"

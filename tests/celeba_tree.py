@@ -22,28 +22,52 @@ WIDTH, HEIGHT = 178, 218  # CelebA's aligned images
 SPLITS = ("train", "val", "test")
 
 
-def write_dialog_tree(root: Path, n: int, seed: int = 0) -> Path:
+def write_dialog_tree(
+    root: Path,
+    n: int,
+    seed: int = 0,
+    *,
+    unlabelled: dict[int, str] | None = None,
+    listed: int | None = None,
+    image_dir: Path | None = None,
+) -> Path:
     """``n`` drawn faces as a CelebA-Dialog tree under ``root``; returns ``root``.
 
     Every face is drawn, upscaled into the central 178x178 square of a 178x218 canvas (where
     the reader's crop looks) and saved as a JPEG; the split is 80 / 10 / 10 % in file order.
+    ``unlabelled`` maps row indices to what follows the file name on their line of
+    ``combined_annotation.txt`` instead of levels (``""`` or ``"-1 -1 -1 -1 -1"``); those
+    rows are left out of the split lists (where the real ones go is not public). ``listed``
+    rows in all (at least ``n``; the real files list 202,599): the rows after the first
+    ``n`` get random levels and no image, as a smoke run reads only the first ones. The images
+    go to ``image_dir`` (default ``root / "img_align_celeba"``).
     """
+    unlabelled = unlabelled or {}
+    total = max(n, listed or n)
     images, labels = draw_faces(n, seed)
-    image_dir = root / "img_align_celeba"
+    rng = np.random.default_rng(seed)
+    labels = np.concatenate([labels, rng.integers(0, 6, (total - n, len(ATTRIBUTES)))])
+    root.mkdir(parents=True, exist_ok=True)
+    image_dir = image_dir or root / "img_align_celeba"
     image_dir.mkdir(parents=True, exist_ok=True)
-    names = [f"{index + 1:06d}.jpg" for index in range(n)]
-    for name, image in zip(names, images, strict=True):
+    names = [f"{index + 1:06d}.jpg" for index in range(total)]
+    for name, image in zip(names, images, strict=False):
         write_aligned_jpeg(image_dir / name, image)
     lines = [
-        f"{name} {' '.join(str(v) for v in row)} " for name, row in zip(names, labels, strict=True)
+        f"{name} {unlabelled[i]}" if i in unlabelled else f"{name} {' '.join(map(str, row))} "
+        for i, (name, row) in enumerate(zip(names, labels, strict=True))
     ]
     header = "img_name " + " ".join(ATTRIBUTES)
     (root / "combined_annotation.txt").write_bytes(
         ("\r\n".join([header, *lines]) + "\r\n").encode()
     )
-    split = np.minimum((np.arange(n) * 10) // n - 7, 2).clip(0)  # 0 for 80 %, then 1, 2
+    split = np.minimum((np.arange(total) * 10) // total - 7, 2).clip(0)  # 0 for 80 %, 1, 2
     for index, part in enumerate(SPLITS):
-        chosen = [line for line, s in zip(lines, split, strict=True) if s == index]
+        chosen = [
+            line
+            for i, (line, s) in enumerate(zip(lines, split, strict=True))
+            if s == index and i not in unlabelled
+        ]
         (root / f"{part}_attr_list.txt").write_text("\n".join(chosen) + "\n")
     partition = "".join(f"{name} {s}\n" for name, s in zip(names, split, strict=True))
     (root / "list_eval_partition.txt").write_text(partition)
@@ -58,11 +82,14 @@ def write_aligned_jpeg(path: Path, face: np.ndarray) -> None:
     canvas.save(path, quality=92)
 
 
-def write_mnist_idx(directory: Path, images: np.ndarray, labels: np.ndarray) -> Path:
-    """The four gzipped IDX files of full MNIST (the first half as train, the rest as t10k)."""
+def write_mnist_idx(
+    directory: Path, images: np.ndarray, labels: np.ndarray, n_train: int | None = None
+) -> Path:
+    """The four gzipped IDX files of full MNIST: the first ``n_train`` digits (default half)
+    as train, the rest as t10k."""
     directory.mkdir(parents=True, exist_ok=True)
-    half = len(images) // 2
-    parts = {"train": slice(0, half), "t10k": slice(half, None)}
+    split = len(images) // 2 if n_train is None else n_train
+    parts = {"train": slice(0, split), "t10k": slice(split, None)}
     for prefix, rows in parts.items():
         block = np.asarray(images[rows], np.uint8)
         header = struct.pack(">IIII", 0x00000803, len(block), 28, 28)
@@ -76,5 +103,5 @@ def write_mnist_idx(directory: Path, images: np.ndarray, labels: np.ndarray) -> 
 
 
 def _gzip(path: Path, payload: bytes) -> None:
-    with gzip.open(path, "wb") as handle:
+    with gzip.open(path, "wb", compresslevel=1) as handle:
         handle.write(payload)

@@ -44,6 +44,7 @@ UTILITIES = {
     "lso",
     "lso.utils",
     "lso.runtime",
+    "lso.resources",
     "lso.registry",
     "lso.code_inputs",
     "lso.tasks.sources",

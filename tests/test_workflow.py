@@ -487,6 +487,11 @@ def test_a_missing_feature_network_stops_before_any_job(tmp_path: Path, section:
 
 def rules_handed_the_device(config: Path, workdir: Path) -> dict[str, bool]:
     """Rule name -> whether its params include ``device`` (read from the parsed workflow)."""
+    return {rule: "device" in params for rule, params in rule_params(config, workdir).items()}
+
+
+def rule_params(config: Path, workdir: Path) -> dict[str, set[str]]:
+    """Rule name -> the names of its params (read from the parsed workflow)."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import (
         ConfigSettings,
@@ -504,7 +509,15 @@ def rules_handed_the_device(config: Path, workdir: Path) -> dict[str, bool]:
             workdir=workdir,
         )
         parsed = workflow.dag(DAGSettings(forceall=True)).workflow_api._workflow
-        return {rule.name: "device" in rule.params.keys() for rule in parsed.rules}
+        return {rule.name: set(rule.params.keys()) for rule in parsed.rules}
+
+
+def test_every_rule_handed_the_device_is_handed_the_precision(tmp_path: Path) -> None:
+    """bf16 autocast applies wherever a network runs on the device (config precision)."""
+    params = rule_params(TEST_CONFIG, tmp_path)
+    assert {r for r, p in params.items() if "device" in p} == {
+        r for r, p in params.items() if "precision" in p
+    }
 
 
 def gpu_requests(workdir: Path, config: Path) -> dict[str, set[int]]:

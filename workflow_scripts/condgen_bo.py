@@ -13,4 +13,5 @@ condgen_run(
     binarise=snakemake.params.binarise,  # noqa: F821
     arrays=snakemake.output[0],  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

@@ -11,4 +11,5 @@ evaluate_model(
     snakemake.input.judge,  # noqa: F821
     output=snakemake.output[0],  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

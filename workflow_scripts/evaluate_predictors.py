@@ -11,4 +11,5 @@ evaluate_predictors(
     robustness=snakemake.output.robustness,  # noqa: F821
     agreement_path=snakemake.output.agreement,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

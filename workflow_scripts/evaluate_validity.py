@@ -14,4 +14,5 @@ evaluate_validity(
     per_query=snakemake.output.per_query,  # noqa: F821
     summary=snakemake.output.summary,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

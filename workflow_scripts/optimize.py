@@ -15,4 +15,5 @@ optimise(
     experiment=snakemake.wildcards.experiment,  # noqa: F821
     predictor=snakemake.input.get("predictor") or None,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

@@ -14,4 +14,5 @@ plot_discriminator_scores(
     snakemake.params.title,  # noqa: F821
     snakemake.output[0],  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

@@ -11,5 +11,6 @@ pretrain(
     train_log=snakemake.output.train_log,  # noqa: F821
     samples=snakemake.output.samples,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
     feature_network=snakemake.input.feature_network or None,  # noqa: F821
 )

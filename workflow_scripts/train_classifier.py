@@ -11,4 +11,5 @@ train_classifier(
     train_log=snakemake.output.train_log,  # noqa: F821
     metrics_path=snakemake.output.metrics,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

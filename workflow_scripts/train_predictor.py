@@ -13,4 +13,5 @@ train_predictor(
     metrics=snakemake.output.metrics,  # noqa: F821
     calibration=snakemake.output.calibration,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
+    precision=snakemake.params.precision,  # noqa: F821
 )

@@ -14,6 +14,7 @@ from typing import Any, get_args, get_type_hints
 
 from lso.config.checks import check_settings
 from lso.config.schema import load_schema, validated
+from lso.config.smoke import shrink
 from lso.config.types import (
     AugmentationSettings,
     ClassifierSettings,
@@ -46,6 +47,9 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
     raw = copy.deepcopy(config)
     apply_defaults(raw)
     spec = validated(raw, schema)
+    smoke = spec["smoke"] is not None
+    if smoke:  # sizes capped after every default is filled, then checked again
+        spec = validated(shrink(spec, spec["smoke"]), schema)
     for name, experiment in spec["experiments"].items():
         if experiment["model"] not in spec["models"]:
             raise InputError(
@@ -53,10 +57,12 @@ def parse_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -
             )
     settings = PipelineSettings(
         device=spec["device"],
+        precision=spec["precision"],
+        smoke=smoke,
         datasets={name: _dataset(d) for name, d in spec["datasets"].items()},
         models={name: _model(m) for name, m in spec["models"].items()},
         experiments={
-            name: _experiment(e, spec["models"][e["model"]]["latent_dim"])
+            name: _experiment(e, spec["models"][e["model"]]["latent_dim"], smoke)
             for name, e in spec["experiments"].items()
         },
         comparisons={
@@ -181,17 +187,18 @@ def optimizer_settings(spec: dict[str, Any]) -> OptimizerSettings:
     return OptimizerSettings(**fields)
 
 
-def _experiment(spec: dict[str, Any], latent_dim: int) -> ExperimentSettings:
+def _experiment(spec: dict[str, Any], latent_dim: int, smoke: bool) -> ExperimentSettings:
     return ExperimentSettings(
-        model=spec["model"], seeds=tuple(spec["seeds"]), run=_run(spec, latent_dim)
+        model=spec["model"], seeds=tuple(spec["seeds"]), run=_run(spec, latent_dim, smoke)
     )
 
 
-def _run(spec: dict[str, Any], latent_dim: int) -> RunSettings:
+def _run(spec: dict[str, Any], latent_dim: int, smoke: bool = False) -> RunSettings:
     snapshot = {"grid_len": spec["snapshot_grid_len"], "bounds": spec["snapshot_bounds"]}
     return RunSettings(
         **{
             **_filled(RunSettings, spec),
+            "smoke": smoke,
             "weighting": weighting_settings(spec["weighting"]),
             "constraint": constraint_settings(spec["constraint"]),
             "optimizer": optimizer_settings(spec["optimizer"]),

@@ -170,6 +170,7 @@ class RunSettings(NamedTuple):
     constraint: ConstraintSettings
     optimizer: OptimizerSettings
     snapshot: SnapshotSettings | None  # None for latent spaces that are not 2-D
+    smoke: bool = False  # a smoke run's shrunk settings (config section smoke), in run.json
 
     @property
     def queries_per_round(self) -> int:
@@ -311,6 +312,8 @@ class PipelineSettings:
     """The whole validated config, as the rules read it."""
 
     device: str
+    precision: str  # fp32 | bf16 (autocast on CUDA devices that have it)
+    smoke: bool  # every size shrunk by the config's smoke section
     datasets: dict[str, DatasetSettings]
     models: dict[str, ModelSettings]
     experiments: dict[str, ExperimentSettings]

@@ -17,6 +17,7 @@ import torch
 
 from lso.constraints.registry import CONSTRAINTS
 from lso.models.base import LatentModel
+from lso.runtime import inference_batch_size, model_device, unit_batch
 from lso.utils import InputError
 
 
@@ -66,17 +67,22 @@ def build_constraint(
 
 @torch.no_grad()
 def encode_dataset(
-    model: LatentModel, images: torch.Tensor, batch_size: int = 256
+    model: LatentModel, images: torch.Tensor, batch_size: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Encoder means (and log-variances for a VAE) of every image, in batches.
+    """Encoder means (and log-variances for a VAE) of every image, in batches, on the model's
+    device; 8-bit images are converted batch by batch (:func:`lso.runtime.unit_batch`).
 
     On one CPU thread batches of 256 digits encode in half the time of batches of 1,024
-    (whose activations no longer fit in the cache; ``benchmarks/README.md``).
+    (whose activations no longer fit in the cache; ``benchmarks/README.md``); a GPU gets
+    larger ones. Encoding stays in float32 whatever the precision: the codes are the
+    surrogate's inputs and the constraint's data.
     """
     model.eval()
+    device = model_device(model)
+    batch_size = batch_size or inference_batch_size(device, 256)
     means, log_vars = [], []
     for start in range(0, len(images), batch_size):
-        mean, log_var = model.encode(images[start : start + batch_size])
+        mean, log_var = model.encode(unit_batch(images, slice(start, start + batch_size), device))
         means.append(mean)
         if log_var is not None:
             log_vars.append(log_var)

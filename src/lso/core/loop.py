@@ -32,6 +32,7 @@ from lso.models.base import LatentModel
 from lso.models.fitting import FitSettings
 from lso.optimizers.base import Proposal, SearchContext, build_optimizer, image_keys
 from lso.optimizers.grid import latent_grid
+from lso.runtime import training_images
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class WeightedRetrainingRun:
         self.device = device
         self.state_path = state_path
         self.fingerprint = fingerprint
-        self.val_images = torch.as_tensor(dataset["val_images"], device=device)
+        self.val_images = training_images(dataset["val_images"], device)
         self.optimizer = build_optimizer(settings.optimizer)
         self.generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
@@ -162,7 +163,10 @@ class WeightedRetrainingRun:
         self.state.queried_this_iteration = 0
 
     def _data_tensor(self) -> torch.Tensor:
-        return self.state.data_images.to(self.device, torch.float32) / 255.0
+        """The training data as 8-bit levels on the host, held once: retraining and encoding
+        convert them batch by batch (:func:`lso.runtime.unit_batch`), to the values a whole
+        conversion gives, without a float copy of 160,000 faces on the device."""
+        return self.state.data_images
 
     def _retrain(self, epochs: float, t: int) -> dict[str, float]:
         """Retrain on the weighted data; return the model's ``retrain_diagnostics`` terms,

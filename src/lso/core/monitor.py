@@ -16,6 +16,7 @@ import torch
 from lso.core.metrics import frechet_distance_between
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
+from lso.runtime import model_device, unit_batch
 from lso.utils import PathLike
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class PretrainingMonitor:
         self, model: LatentModel, train: torch.Tensor, feature_network: PathLike | None
     ) -> None:
         self.model = model
-        self.device = train.device
+        self.device = model_device(model)
         generator = torch.Generator().manual_seed(0)
         self.fixed = torch.randn(FIXED_POINTS, model.latent_dim, generator=generator)
         self.fixed = self.fixed.to(self.device)
@@ -47,8 +48,8 @@ class PretrainingMonitor:
         self.network = None
         if feature_network is not None:
             self.network = load_checkpoint(feature_network, self.device)
-            reference = train[torch.randperm(len(train), generator=generator)[:FD_SAMPLES]]
-            self.reference = self._features(reference.cpu().numpy())
+            chosen = torch.randperm(len(train), generator=generator)[:FD_SAMPLES]
+            self.reference = self._features(unit_batch(train, chosen, self.device).cpu().numpy())
         self.rows: list[np.ndarray] = []
         self.labels: list[str] = []
 

@@ -46,6 +46,9 @@ class LoopState:
 
 
 def to_uint8(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Images in [0, 1] as 8-bit levels (pixel * 255); 8-bit images as they are."""
+    if isinstance(images, np.ndarray | torch.Tensor) and images.dtype in (np.uint8, torch.uint8):
+        return torch.as_tensor(images)
     return torch.as_tensor(np.rint(np.asarray(images, dtype=np.float32) * 255)).to(torch.uint8)
 
 

@@ -25,6 +25,7 @@ from lso.models.fitting import (
     batches_per_epoch,
     lr_decay_scheduler,
 )
+from lso.runtime import mixed_precision, model_device, unit_batch
 from lso.utils import InputError, PathLike, atomic_path
 
 logger = logging.getLogger(__name__)
@@ -37,14 +38,18 @@ def evaluate_loss(
     batch_size: int = 512,
     targets: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Mean of every loss term over ``images`` (and their ``targets``), in evaluation mode."""
+    """Mean of every loss term over ``images`` (and their ``targets``), in evaluation mode;
+    8-bit images are converted batch by batch (:func:`lso.runtime.unit_batch`)."""
     _check_targets("targets", images, targets)
     model.eval()
+    device = model_device(model)
     sums: dict[str, float] = {}
     for start in range(0, len(images), batch_size):
         window = slice(start, start + batch_size)
-        batch = images[window]
-        for name, value in _batch_loss(model, batch, _rows(targets, window)).items():
+        batch = unit_batch(images, window, device)
+        with mixed_precision():
+            terms = _batch_loss(model, batch, _rows(targets, window))
+        for name, value in terms.items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(batch)
     return {name: total / len(images) for name, total in sums.items()}
 
@@ -88,6 +93,10 @@ def fit(
 ) -> pd.DataFrame:
     """Train ``model`` in place and return its loss log (one row per step or evaluation).
 
+    ``train_images`` (and ``val_images``) may be float images anywhere or 8-bit images kept
+    once on the host: each batch is copied to the model's device and converted there
+    (:func:`lso.runtime.unit_batch`), with the values a whole-array conversion gives.
+
     A fresh optimiser is made on every call, as the original's per-retraining Lightning
     trainer did; validation runs after each full epoch and once at the end. With ``targets``
     (labels for the classifier and the joint VAE) each batch calls ``model.loss(x, y)``; the
@@ -115,8 +124,9 @@ def fit(
     per_epoch = batches_per_epoch(len(train_images), settings.batch_size)
     decay = lr_decay_scheduler(optimiser, settings.lr_decay, len(batches))
     rows: list[dict[str, float | int | str]] = []
+    device = model_device(model)
     for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
-        batch = train_images[index.to(train_images.device)]
+        batch = unit_batch(train_images, index, device)
         if transform is not None:
             batch = transform(batch)
         terms = _train_step(model, optimiser, decay, batch, _rows(targets, index))
@@ -143,7 +153,8 @@ def _train_step(
 ) -> dict[str, torch.Tensor]:
     """One optimiser step on one batch (and the schedules that advance with it)."""
     model.train()
-    terms = _batch_loss(model, batch, targets)
+    with mixed_precision():  # the forward pass and the loss; backward runs outside
+        terms = _batch_loss(model, batch, targets)
     optimiser.zero_grad(set_to_none=True)
     terms["loss"].backward()
     optimiser.step()

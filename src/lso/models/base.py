@@ -28,6 +28,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lso.runtime import inference_batch_size, mixed_precision
+
 
 class Monitor(Protocol):
     """Called after every training step with (steps done, total); then draws a figure."""
@@ -127,8 +129,9 @@ class LatentModel(TrainableModule, ABC):
 
     @torch.no_grad()
     def query_images(self, z: torch.Tensor) -> torch.Tensor:
-        """The images queried at ``z``: rounded for binary models, 8-bit levels otherwise."""
-        images = self.decode(z)
+        """The images queried at ``z``: rounded for binary models, 8-bit levels otherwise
+        (in float32, whatever precision ``decode`` ran in)."""
+        images = self.decode(z).float()
         if self.binary:
             return (images > 0.5).float()
         return torch.round(images.clamp(0.0, 1.0) * 255.0) / 255.0
@@ -150,14 +153,18 @@ class BernoulliImageModel(LatentModel):
 
 @torch.no_grad()
 def decode_queries(
-    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int = 512
+    model: LatentModel, latents: np.ndarray, device: torch.device, batch_size: int | None = None
 ) -> np.ndarray:
-    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`)."""
+    """The images the model's latent points are queried as (:meth:`LatentModel.query_images`),
+    in batches of ``batch_size`` (default: 512 on the CPU, more on a GPU), under the job's
+    precision (:func:`lso.runtime.mixed_precision`)."""
     model.eval()
+    batch_size = batch_size or inference_batch_size(device, 512)
     parts = []
     for start in range(0, len(latents), batch_size):
         z = torch.as_tensor(latents[start : start + batch_size], dtype=torch.float32, device=device)
-        parts.append(model.query_images(z).cpu().numpy())
+        with mixed_precision():
+            parts.append(model.query_images(z).cpu().numpy())
     if parts:
         return np.concatenate(parts)
     return np.zeros((0, *model.image_shape), np.float32)

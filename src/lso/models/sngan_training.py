@@ -34,6 +34,7 @@ from lso.models.fitting import (
     batches_per_epoch,
     lr_decay_scheduler,
 )
+from lso.runtime import mixed_precision, model_device, unit_batch
 
 logger = logging.getLogger(__name__)
 BETAS = (0.0, 0.9)
@@ -85,7 +86,7 @@ def train_adversarially(
     schedulers = [
         lr_decay_scheduler(opt, settings.lr_decay, steps) for opt in (g_optimiser, d_optimiser)
     ]
-    n, device = min(settings.batch_size, len(images)), images.device
+    n, device = min(settings.batch_size, len(images)), model_device(model.generator)
 
     def latents() -> torch.Tensor:
         return torch.randn(n, model.latent_dim, generator=generator).to(device)
@@ -94,7 +95,7 @@ def train_adversarially(
     model.train()
     for step in tqdm(range(steps), desc=description, leave=False, disable=None):
         batches = real_batches[step * model.n_dis : (step + 1) * model.n_dis]
-        d_loss = _critic_steps(model, images, batches, latents, d_optimiser)
+        d_loss = _critic_steps(model, images, batches, latents, d_optimiser, device)
         g_loss = _generator_step(model, latents, g_optimiser)
         for scheduler in schedulers:
             if scheduler is not None:
@@ -134,13 +135,15 @@ def _critic_steps(
     batches: list[torch.Tensor],
     latents: Callable[[], torch.Tensor],
     optimiser: torch.optim.Optimizer,
+    device: torch.device,
 ) -> float:
     """One discriminator step per real batch against fresh fakes; the last step's loss."""
     for index in batches:
-        real = images[index.to(images.device)]
-        with torch.no_grad():
+        real = unit_batch(images, index, device)
+        with torch.no_grad(), mixed_precision():
             fake = model.generator(latents())
-        loss = _hinge_real_fake(model, real, fake)
+        with mixed_precision():
+            loss = _hinge_real_fake(model, real, fake)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -151,7 +154,8 @@ def _generator_step(
     model: AdversarialModel, latents: Callable[[], torch.Tensor], optimiser: torch.optim.Optimizer
 ) -> float:
     """One generator step on the hinge loss of fresh fakes; its loss."""
-    loss = generator_hinge_loss(model.discriminator(model.generator(latents())))
+    with mixed_precision():
+        loss = generator_hinge_loss(model.discriminator(model.generator(latents())))
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
     optimiser.step()

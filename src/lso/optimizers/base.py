@@ -30,7 +30,9 @@ class SearchContext:
     constraint: Constraint | None
     known: set[bytes]
     device: torch.device
-    data_images: torch.Tensor  # (N, *image_shape) float on ``device``, the current training data
+    # (N, *image_shape) the current training data: 8-bit levels on the host (converted batch by
+    # batch, lso.runtime.unit_batch) or float images
+    data_images: torch.Tensor
     data_scores: np.ndarray  # (N,) float64
     seed: int  # differs per iteration; for the optimiser's own randomness
     # The run's queries so far: a model without an encoder cannot map the data back to
@@ -75,7 +77,11 @@ def image_keys(images: np.ndarray) -> list[bytes]:
     Two images share a key exactly when they are equal at the 8-bit precision runs store; a
     16-byte digest keeps the set small for 64x64 colour faces.
     """
-    levels = np.rint(np.asarray(images, dtype=np.float32) * 255).astype(np.uint8)
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        levels = images
+    else:
+        levels = np.rint(np.asarray(images, dtype=np.float32) * 255).astype(np.uint8)
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in levels]
 
 

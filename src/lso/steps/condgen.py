@@ -18,7 +18,7 @@ from lso.config.types import CondgenSearchSettings, JointTrainingSettings
 from lso.models.build import build_model
 from lso.models.checkpoint import load_checkpoint
 from lso.models.fitting import FitSettings
-from lso.runtime import resolve_device, seed_everything
+from lso.runtime import job_device, seed_everything
 from lso.tasks.digits.labelled import fit_labelled_and_save
 from lso.utils import PathLike, atomic_path
 
@@ -31,9 +31,10 @@ def train_joint(
     checkpoint: PathLike,
     train_log: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """Train a 2-D VAE jointly with a predictor head (``off``, ``classifier``, ``regressor``)."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     seed_everything(spec.seed)
     hparams = {
         "latent_dim": 2,
@@ -63,6 +64,7 @@ def condgen_run(
     binarise: bool,
     arrays: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """One BO run for one target digit; saves every evaluation and the best decoded images.
 
@@ -71,7 +73,7 @@ def condgen_run(
     Besides the objective, each evaluation's p(target) is saved, so that the table can apply
     any success threshold without rerunning BO.
     """
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     decoder_model = load_checkpoint(joint_checkpoint, device)
     classifier = load_checkpoint(classifier_checkpoint, device)
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from lso.config.types import DatasetSettings
 from lso.tasks.digits.dataset import (
+    first_images,
     prepare_all_digits,
     prepare_digit_dataset,
     save_dataset,
@@ -27,6 +28,7 @@ from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
 from lso.tasks.sources import (
     CELEBA_ATTRIBUTES,
     CELEBA_PARTITION,
+    DIALOG_COMBINED,
     dialog_label_files,
     image_listing,
 )
@@ -45,7 +47,7 @@ def prepare_data(spec: DatasetSettings, output: PathLike) -> None:
     if spec.family == "faces":
         prepare_faces(spec, output)
         return
-    images, labels = load_mnist(spec.source, spec.path)
+    images, labels = first_images(*load_mnist(spec.source, spec.path), spec.digit, spec.n_images)
     if spec.digit is None:
         arrays = prepare_all_digits(
             images,
@@ -84,6 +86,16 @@ def prepare_faces(spec: DatasetSettings, output: PathLike) -> None:
     """Labelled 64x64 faces (generated, or read and cropped from CelebA) -> one faces file."""
     images, levels, val = _face_source(spec)
     half, random_val = assign_splits(levels, spec.val_fraction, spec.seed)
+    if val is not None and not val.any():
+        # CelebA's partition holds out its last 40,000 images: the first n_images (a smoke
+        # run's 400, say) may all be training faces, and the predictors need held-out ones.
+        logger.warning(
+            "the files' partition holds out none of the %d faces kept; holding out a random "
+            "%.0f %% of them (val_fraction) instead",
+            len(val),
+            100 * spec.val_fraction,
+        )
+        val = None
     arrays = {
         "images": images,
         "levels": levels,
@@ -105,37 +117,52 @@ def prepare_faces(spec: DatasetSettings, output: PathLike) -> None:
 
 
 def _face_source(spec: DatasetSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Images, attribute levels, and CelebA's own validation flags where the files give them."""
+    """Images, attribute levels, and CelebA's own validation flags where the files give them
+    (``list_eval_partition.txt``, or else CelebA-Dialog's val and test lists)."""
     column = ATTRIBUTES.index(spec.attribute)
     if spec.source == "generated":
         images, labels = draw_faces(spec.n_images, spec.seed)
         return images, labels[:, column], None
     root = Path(spec.path)
     partition_file = root / CELEBA_PARTITION
+    held_out = None
     if spec.source == "celeba":
         labelled = read_celeba_attributes(root / CELEBA_ATTRIBUTES)
         levels = (labelled.labels[:, labelled.attributes.index(spec.attribute)] > 0).astype(int)
     else:
-        labelled = _dialog_labels(root)
+        labelled, held_out = _dialog_labels(root)
         levels = labelled.labels[:, column]
     keep = slice(None) if spec.n_images is None else slice(0, spec.n_images)
     filenames = labelled.filenames[keep]
+    logger.info(
+        "keeping %d of %d labelled faces (%d unlabelled rows skipped)",
+        len(filenames),
+        len(labelled.filenames),
+        len(labelled.unlabelled),
+    )
     images = load_faces(spec.image_dir, filenames, workers=spec.workers)
-    val = None
+    val = None if held_out is None else held_out[keep]
     if partition_file.is_file():
         partition = read_partition(partition_file)
         val = np.array([partition.get(name, 0) != 0 for name in filenames])
     return images, np.asarray(levels[keep], np.int64), val
 
 
-def _dialog_labels(root: Path) -> LabelledImages:
-    """CelebA-Dialog's labels: combined_annotation.txt, or the split lists joined."""
-    parts = [read_dialog_labels(path) for path in dialog_label_files(root)]
-    return LabelledImages(
+def _dialog_labels(root: Path) -> tuple[LabelledImages, np.ndarray | None]:
+    """CelebA-Dialog's labels: combined_annotation.txt, or the split lists joined (train, val,
+    and test when present); with the split lists, the val and test faces are held out."""
+    paths = dialog_label_files(root)
+    parts = [read_dialog_labels(path) for path in paths]
+    labelled = LabelledImages(
         [name for part in parts for name in part.filenames],
         parts[0].attributes,
         np.concatenate([part.labels for part in parts]),
+        tuple(name for part in parts for name in part.unlabelled),
     )
+    if paths[0].name == DIALOG_COMBINED:
+        return labelled, None
+    held_out = [np.full(len(part.filenames), index > 0) for index, part in enumerate(parts)]
+    return labelled, np.concatenate(held_out)
 
 
 def list_images(image_dir: PathLike, output: PathLike) -> None:

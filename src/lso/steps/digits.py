@@ -11,7 +11,7 @@ from lso.models.build import build_model
 from lso.models.checkpoint import load_checkpoint
 from lso.models.classifier import MnistClassifier
 from lso.models.fitting import FitSettings
-from lso.runtime import resolve_device, seed_everything
+from lso.runtime import job_device, seed_everything
 from lso.tasks.digits.dataset import load_dataset
 from lso.tasks.digits.labelled import fit_labelled_and_save
 from lso.tasks.digits.validity import judge_digits
@@ -26,9 +26,10 @@ def train_classifier(
     train_log: PathLike,
     metrics_path: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """Train the MNIST classifier; record its held-out accuracy beside the checkpoint."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     seed_everything(spec.seed)
     model = build_model("classifier", {}).to(device)
     val, val_labels, n_train = fit_labelled_and_save(
@@ -53,9 +54,10 @@ def evaluate_validity(
     per_query: PathLike,
     summary: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """Validity of every queried image and the Fréchet distance of the queries to the data."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     classifier = load_checkpoint(classifier_checkpoint, device, expected=MnistClassifier)
     features = load_feature_network(spec.feature_network, classifier.features, device)
     queried = torch.as_tensor(load_run_arrays(run_dir).images, device=device)

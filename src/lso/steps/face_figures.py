@@ -15,7 +15,7 @@ from lso.figures.curves import plot_score_histograms
 from lso.figures.images import best_unique, plot_side_by_side
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
-from lso.runtime import resolve_device
+from lso.runtime import job_device, resolve_device
 from lso.tasks.faces.dataset import cap_level_images, generative_split, load_face_dataset
 from lso.tasks.faces.objective import SmileObjective
 from lso.utils import PathLike
@@ -31,6 +31,7 @@ def plot_discriminator_scores(
     title: str,
     output: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
     n_reference: int = 2000,
 ) -> None:
     """Where a GAN run's queries sit among the discriminator's scores.
@@ -41,7 +42,7 @@ def plot_discriminator_scores(
     the discriminator of that moment). A hinge-trained discriminator is uncalibrated, so only
     the ranks within one figure mean anything.
     """
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     model = load_checkpoint(model_checkpoint, device, expected=LatentModel)
     train = generative_split(load_face_dataset(dataset_path))["train_images"][:n_reference]
     generator = torch.Generator().manual_seed(0)

@@ -10,7 +10,7 @@ from lso.core.datafiles import save_arrays
 from lso.core.runfiles import load_run_arrays
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
-from lso.runtime import resolve_device
+from lso.runtime import job_device
 from lso.tasks.faces.dataset import generative_split, load_face_dataset, validation_faces
 from lso.tasks.faces.evaluation import judge_faces
 from lso.tasks.faces.objective import SmileObjective
@@ -30,11 +30,12 @@ def train_predictor(
     metrics: PathLike,
     calibration: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """Train and calibrate the ``role`` predictor; write it, its log, metrics and the data of
     its reliability figure."""
     data = load_face_dataset(dataset_path)
-    trained = fit_predictor(data, spec, role, resolve_device(device_name))
+    trained = fit_predictor(data, spec, role, job_device(device_name, precision))
     save_checkpoint(trained.model, checkpoint)
     with atomic_path(train_log) as tmp:
         trained.log.to_csv(tmp, index=False)
@@ -56,9 +57,10 @@ def evaluate_faces(
     per_query: PathLike,
     summary: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """The judge's score of every query of a run, and the run's summary (``evaluation.json``)."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     black_box = SmileObjective.load(black_box_checkpoint, device)
     judge = SmileObjective.load(judge_checkpoint, device)
     arrays = load_run_arrays(run_dir)
@@ -78,10 +80,11 @@ def evaluate_predictors(
     robustness: PathLike,
     agreement_path: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """The robustness table of both predictors, and their agreement, on every held-out face
     (the validation faces of both halves: neither predictor trained on any of them)."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     predictors = {
         "black box": SmileObjective.load(black_box_checkpoint, device),
         "judge": SmileObjective.load(judge_checkpoint, device),
@@ -102,9 +105,10 @@ def evaluate_model(
     *,
     output: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """How well a pretrained faces model draws faces (:func:`model_quality`), as JSON."""
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     model = load_checkpoint(checkpoint, device, expected=LatentModel)
     held_out = generative_split(load_face_dataset(dataset_path))["val_images"]
     quality = model_quality(

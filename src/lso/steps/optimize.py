@@ -11,6 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
+
 from lso.config.types import RunSettings
 from lso.core.loop import WeightedRetrainingRun
 from lso.core.objectives import Objective, build_objective
@@ -18,7 +20,7 @@ from lso.core.registry import OBJECTIVES
 from lso.core.state import state_path_for
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
-from lso.runtime import resolve_device
+from lso.runtime import job_device
 from lso.tasks.registry import TASKS
 from lso.utils import InputError, PathLike
 
@@ -42,12 +44,13 @@ def optimise(
     experiment: str,
     predictor: PathLike | None = None,
     device_name: str = "auto",
+    precision: str = "fp32",
 ) -> None:
     """Run one weighted-retraining optimisation (experiment x seed), resuming if it can.
 
     ``predictor`` is the black-box predictor's checkpoint, for objectives that need one.
     """
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     inputs = [checkpoint, dataset_path, *([predictor] if predictor else [])]
     fingerprint = hashlib.sha256(
         json.dumps([repr(settings), seed, *map(file_digest, inputs)]).encode()
@@ -81,7 +84,22 @@ def run_data(dataset_path: PathLike, name: str, objective: Objective) -> dict:
     against predictor expectations for the queries; the ranks used for weighting then mixed
     two scales).
     """
-    data = TASKS.load(OBJECTIVES.traits(name).family)(dataset_path)
+    data = TASKS.load(OBJECTIVES.traits(name).family)(dataset_path, compact=True)
     if "train_scores" not in data:
-        data["train_scores"] = objective(data["train_images"])
+        data["train_scores"] = score_in_chunks(objective, data["train_images"])
     return data
+
+
+def score_in_chunks(objective: Objective, images: np.ndarray, chunk: int = 16384) -> np.ndarray:
+    """The objective of 8-bit images, converted to [0, 1] a chunk at a time (no float copy of
+    all of them). A chunk is a multiple of every scoring batch (256 on the CPU, 2,048 on a
+    GPU), so the objective sees the batches it would see on the whole array."""
+    if images.dtype != np.uint8:
+        return objective(images)
+    if len(images) == 0:
+        return objective(images.astype(np.float32))
+    parts = [
+        objective(images[start : start + chunk].astype(np.float32) / 255.0)
+        for start in range(0, len(images), chunk)
+    ]
+    return np.concatenate(parts)

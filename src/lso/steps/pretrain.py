@@ -18,7 +18,7 @@ from lso.models.build import build_model
 from lso.models.fitting import FitSettings
 from lso.models.registry import MODELS
 from lso.optimizers.grid import latent_grid
-from lso.runtime import resolve_device, seed_everything
+from lso.runtime import job_device, seed_everything, training_images, unit_batch
 from lso.tasks.registry import TASKS
 from lso.utils import PathLike
 
@@ -34,6 +34,7 @@ def pretrain(
     train_log: PathLike,
     samples: PathLike,
     device_name: str = "auto",
+    precision: str = "fp32",
     feature_network: PathLike | None = None,
 ) -> None:
     """Train a model from scratch on the prepared data; write checkpoint, loss log, samples.
@@ -42,13 +43,13 @@ def pretrain(
     Fréchet distances during training, in ``feature_network``'s features) saves what the
     monitor saw; the others save reconstructions and samples or, in 2-D, the decoded manifold.
     """
-    device = resolve_device(device_name)
+    device = job_device(device_name, precision)
     seed_everything(spec.seed)
-    data = TASKS.load(MODELS.traits(spec.type).family)(dataset_path)
+    data = TASKS.load(MODELS.traits(spec.type).family)(dataset_path, compact=True)
     model = build_model(spec.type, {"latent_dim": spec.latent_dim, **spec.hparams})
     model.to(device)
-    train = torch.as_tensor(data["train_images"], device=device)
-    val = torch.as_tensor(data["val_images"], device=device)
+    train = training_images(data["train_images"], device)  # faces: 8-bit, once, on the host
+    val = training_images(data["val_images"], device)
     settings = FitSettings(
         epochs=spec.epochs,
         batch_size=spec.batch_size,
@@ -80,7 +81,7 @@ def pretrain(
 def _model_samples(model: LatentModel, val: torch.Tensor, device: torch.device) -> dict[str, Any]:
     """Reconstructions of validation images; for 2-D latents the decoded manifold, otherwise
     decodings of prior samples (what the optimiser's candidates look like)."""
-    originals = val[:10]
+    originals = unit_batch(val, slice(0, 10), device)
     means, _ = model.encode(originals)
     arrays = {
         "originals": originals.cpu().numpy(),

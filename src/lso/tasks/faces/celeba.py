@@ -3,8 +3,16 @@
 Two label formats name the same ``img_align_celeba/*.jpg`` images:
 
 * CelebA-Dialog's fine-grained labels, one line per image: ``000001.jpg 2 0 5 3 4``, the levels
-  0–5 of Bangs, Eyeglasses, No_Beard, Smiling and Young. ``combined_annotation.txt`` starts
-  with a header line naming them; ``train_attr_list.txt`` and ``val_attr_list.txt`` do not.
+  0–5 of Bangs, Eyeglasses, No_Beard, Smiling and Young (in its captions No_Beard 0 is no
+  beard and 5 a full one, Young 0 a child and 5 someone in their seventies).
+  ``combined_annotation.txt`` starts with a header line naming them; ``train_attr_list.txt``,
+  ``val_attr_list.txt`` and ``test_attr_list.txt`` do not. The combined file lists 202,599
+  images of which 21 are unlabelled, in a form that is not public. The policy here
+  (:func:`unlabelled_row`): a line that is an image file name alone, or an image file name
+  followed by five "missing" markers (``-1``, ``NA``, ``NaN``, ``None``, ``null``, ``-``), is
+  an unlabelled row: skipped, counted and logged. Any other malformed line (too few or too
+  many fields, a level outside 0–5, a marker beside real levels) stops the run with the file
+  and the line number.
 * The original CelebA's ``list_attr_celeba.txt``: a count line, a line of the 40 attribute
   names, then ``000001.jpg -1 1 ...`` with ±1 values; ``list_eval_partition.txt`` assigns each
   image to train (0), validation (1) or test (2).
@@ -17,6 +25,7 @@ filtering.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,15 +38,21 @@ from tqdm.auto import tqdm
 from lso.tasks.faces.drawing import ATTRIBUTES
 from lso.utils import InputError, PathLike
 
+logger = logging.getLogger(__name__)
 CELEBA_ATTRIBUTE_COUNT = 40
+# Tokens that stand for "no level" in an unlabelled CelebA-Dialog row (compared lower-case).
+MISSING_LEVELS = frozenset({"-1", "na", "nan", "none", "null", "-"})
+IMAGE_NAME_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 class LabelledImages(NamedTuple):
-    """Image file names and one row of integer labels per image."""
+    """Image file names and one row of integer labels per image; ``unlabelled`` names the
+    rows that were skipped because they carry no labels (they are not among ``filenames``)."""
 
     filenames: list[str]
     attributes: tuple[str, ...]
     labels: np.ndarray  # (n, len(attributes)) int64
+    unlabelled: tuple[str, ...] = ()
 
 
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -63,13 +78,31 @@ def _integers(path: Path, number: int, tokens: list[str], allowed: set[int]) -> 
     return values
 
 
+def unlabelled_row(tokens: list[str], n_levels: int = len(ATTRIBUTES)) -> bool:
+    """Whether a label line is "an image file name with no labels": the name alone, or the
+    name followed by ``n_levels`` missing markers (:data:`MISSING_LEVELS`)."""
+    if not tokens[0].lower().endswith(IMAGE_NAME_SUFFIXES):
+        return False
+    levels = tokens[1:]
+    return not levels or (
+        len(levels) == n_levels and all(t.lower() in MISSING_LEVELS for t in levels)
+    )
+
+
 def read_dialog_labels(path: PathLike) -> LabelledImages:
-    """CelebA-Dialog's fine-grained labels, with or without the header line."""
+    """CelebA-Dialog's fine-grained labels, with or without the header line.
+
+    Unlabelled rows (:func:`unlabelled_row`) are skipped and counted in the log; they are not
+    among the images, so ``n_images`` keeps the first n *labelled* ones.
+    """
     path = Path(path)
-    filenames, rows = [], []
+    filenames, rows, unlabelled = [], [], []
     for number, tokens in _lines(path):
         if number == 1 and tokens[-len(ATTRIBUTES) :] == list(ATTRIBUTES):
             continue  # the header of combined_annotation.txt
+        if unlabelled_row(tokens):
+            unlabelled.append(tokens[0])
+            continue
         if len(tokens) != 1 + len(ATTRIBUTES):
             raise InputError(
                 f"{path}, line {number}: expected a file name and {len(ATTRIBUTES)} levels "
@@ -77,7 +110,17 @@ def read_dialog_labels(path: PathLike) -> LabelledImages:
             )
         filenames.append(tokens[0])
         rows.append(_integers(path, number, tokens[1:], set(range(6))))
-    return LabelledImages(filenames, ATTRIBUTES, np.asarray(rows, np.int64).reshape(-1, 5))
+    if unlabelled:
+        logger.warning(
+            "%s: skipped %d unlabelled rows (a file name without levels), e.g. %s; "
+            "%d labelled images remain",
+            path,
+            len(unlabelled),
+            ", ".join(unlabelled[:5]),
+            len(filenames),
+        )
+    labels = np.asarray(rows, np.int64).reshape(-1, len(ATTRIBUTES))
+    return LabelledImages(filenames, ATTRIBUTES, labels, tuple(unlabelled))
 
 
 def read_celeba_attributes(path: PathLike) -> LabelledImages:

@@ -45,7 +45,7 @@ class FaceTraits(NamedTuple):
     bangs: int  # 0 or 5 (none / full fringe)
     glasses: bool
     beard: bool
-    young: int  # 0..5; older faces get grey hair and wrinkles
+    age: int  # 0..5 on CelebA-Dialog's Young scale (0 a child, 5 in their seventies); 4-5 go grey
     face_width: float  # fraction of the image
     face_height: float
     tilt: float  # horizontal offset of the face centre, fraction of the image
@@ -54,17 +54,19 @@ class FaceTraits(NamedTuple):
     background: tuple[int, int, int]
 
     def labels(self) -> np.ndarray:
-        """Levels 0–5 in :data:`ATTRIBUTES` order (No_Beard is 5 without a beard)."""
+        """Levels 0–5 in :data:`ATTRIBUTES` order, in CelebA-Dialog's directions: its captions
+        give No_Beard 0 for no beard and 5 for a full beard, Young 0 for a child and 5 for
+        someone in their seventies (the names read the other way round)."""
         return np.array(
-            [self.bangs, 5 if self.glasses else 0, 0 if self.beard else 5, self.smile, self.young]
+            [self.bangs, 5 if self.glasses else 0, 5 if self.beard else 0, self.smile, self.age]
         )
 
 
 def random_traits(rng: np.random.Generator, smile: int | None = None) -> FaceTraits:
     """Draw the traits of one face; ``smile`` fixes the smile level instead of drawing it."""
-    young = int(rng.integers(0, LEVELS))
+    age = LEVELS - 1 - int(rng.integers(0, LEVELS))
     hair = HAIR[rng.integers(len(HAIR))].astype(float)
-    if young <= 1:  # older faces go grey
+    if age >= LEVELS - 2:  # older faces go grey
         hair = 0.4 * hair + 0.6 * np.array([190.0, 190.0, 190.0])
     skin = SKIN[rng.integers(len(SKIN))] + rng.normal(0, 6, 3)
     level = int(rng.integers(0, LEVELS)) if smile is None else int(smile)
@@ -74,7 +76,7 @@ def random_traits(rng: np.random.Generator, smile: int | None = None) -> FaceTra
         bangs=5 if rng.random() < 0.3 else 0,
         glasses=bool(rng.random() < 0.25),
         beard=bool(rng.random() < 0.2),
-        young=young,
+        age=age,
         face_width=float(rng.uniform(0.46, 0.58)),
         face_height=float(rng.uniform(0.60, 0.72)),
         tilt=float(rng.uniform(-0.06, 0.06)),
@@ -128,7 +130,7 @@ def draw_face(traits: FaceTraits) -> np.ndarray:
         draw.chord((face[0], cy - 0.05 * side, face[2], face[3]), 20, 160, fill=traits.hair)
     _draw_eyes(draw, traits, cx, cy, half_w, half_h)
     _draw_mouth(draw, traits.smile_intensity, cx, cy + 0.55 * half_h, half_w)
-    if traits.young <= 1:
+    if traits.age >= LEVELS - 2:  # wrinkles
         for k in (0, 1):
             y = cy - half_h * (0.55 + 0.1 * k)
             draw.line(

@@ -15,6 +15,7 @@ import torch
 
 from lso.models.attribute_classifier import AttributeClassifier
 from lso.models.checkpoint import load_checkpoint
+from lso.runtime import inference_batch_size, mixed_precision
 from lso.tasks.faces.calibration import expected_level
 from lso.utils import InputError, PathLike
 
@@ -36,7 +37,10 @@ class SmileObjective:
     @classmethod
     def load(cls, path: PathLike, device: torch.device | str) -> SmileObjective:
         """The objective of the predictor checkpoint at ``path``, on ``device``."""
-        return cls(load_checkpoint(path, device, expected=AttributeClassifier))
+        return cls(
+            load_checkpoint(path, device, expected=AttributeClassifier),
+            inference_batch_size(device, 256),
+        )
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Expected level of every image, float64 (n,)."""
@@ -61,7 +65,7 @@ class SmileObjective:
         """``function`` of the images, batch by batch (an empty input is one empty batch)."""
         images = _checked_images(images)
         outputs = []
-        with torch.no_grad(), self.model.evaluating():
+        with torch.no_grad(), self.model.evaluating(), mixed_precision():
             for start in range(0, max(len(images), 1), self.batch_size):
                 batch = torch.as_tensor(images[start : start + self.batch_size], device=self.device)
                 outputs.append(function(batch.float()).cpu().double().numpy())

@@ -1,0 +1,442 @@
+"""Thesis-scale cost: pretraining per epoch and BO per iteration of every configs/thesis.yaml run.
+
+Usage:  nice python benchmarks/thesis_scale.py [--device cpu|cuda] [--threads 1 2]
+                                                [--precision fp32|bf16] [--json out.json]
+
+Every network is built at the size configs/thesis.yaml gives it (CelebA VAE widths 32-512,
+VQ-VAE 64-256 with D = 64 and K = 256, SN-GAN widths 1024 with n_dis 5, the ResNet-18-shaped
+smile predictor at input 128, the MNIST VAEs/RAE) and timed on synthetic inputs of the right
+shape (cost does not depend on what the weights learned): a few training steps at the
+thesis's batch size, and decoding, encoding, scoring and discriminating per image. The
+surrogates are fitted at the thesis's training-set sizes (DNGO on 10,000 and on 100,000
+points for fewer epochs, scaled to 100; the GP on 6,500 16-D points; stronger-NAS's sparse
+GP on 1,100 128-D points; LightGBM on 10,000 code grids), the GMM on 20,000 codes (scaled to
+the data). The projections multiply these by the counts of configs/thesis.yaml and by the
+data sizes below, which are estimates (the thesis's own files are not public):
+
+* N_FACES = 144,000 CelebA-Dialog training faces at Smiling <= 2 (about 160,000 such faces
+  of the 202,578 labelled ones, 10 % held out); the predictors train on half of all labelled
+  faces each (91,000) for 10 epochs;
+* N_THREES = 6,450 MNIST threes (7,141 in full MNIST, 5 % thickest dropped, 5 % held out).
+
+Training steps are timed at a batch of 8 (64 on a GPU) and, for the networks whose step
+takes over a second there (the SN-GAN, the predictor, the VQ-VAE on a CPU), scaled linearly
+to the thesis's batch of 64 or 128 (their cost is compute, linear in the batch on a CPU; on a
+GPU a small batch underuses it, so those GPU numbers are upper bounds); cheaper networks are
+timed at their full batch. The two SN-GANs (z = 64 and 128) are timed once.
+
+SLSQP (the ``local`` optimiser) is projected at its iteration cap (n_starts x maxiter
+evaluations of the acquisition and constraint gradients): an upper bound, as searches usually
+stop earlier. A run's time is its iterations (the first with the initial retraining) for one
+seed; pretraining is counted once per model, in its own table. On a GPU pass
+``--device cuda`` (skipped with a message when there is none). The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from loop_iteration import timed  # benchmarks/: median seconds after a warm-up call
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
+
+from lso.config.parse import apply_experiment_defaults, surrogate_from, surrogate_settings
+from lso.config.schema import load_schema, validated
+from lso.constraints.base import encode_dataset
+from lso.core.training import fit
+from lso.models.build import build_model
+from lso.models.fitting import FitSettings
+from lso.optimizers.base import decode_queries
+from lso.runtime import inference_batch_size, precision_policy, resolve_device
+from lso.surrogates.build import build_surrogate
+from lso.tasks.faces.objective import SmileObjective
+
+REPO = Path(__file__).resolve().parents[1]
+N_FACES = 144_000
+N_PREDICTOR = 91_000
+N_THREES = 6_450
+FACE_SHAPE = (3, 64, 64)
+PER_IMAGE = 32  # images timed per decode/encode/score measurement (x8 on a GPU)
+TIMED_BATCH = 8  # training steps are timed at this batch (x8 on a GPU) and scaled linearly
+CHEAP_STEP = 1.0  # seconds: a step cheaper than this at TIMED_BATCH is timed at full batch
+
+
+def thesis_spec() -> dict[str, Any]:
+    """configs/thesis.yaml with every default filled (its data paths are not needed)."""
+    raw = yaml.safe_load((REPO / "configs" / "thesis.yaml").read_text())
+    apply_experiment_defaults(raw)
+    return validated(raw, load_schema())
+
+
+def images_for(kind: str, n: int) -> torch.Tensor:
+    """Synthetic training images: 8-bit faces, or binary digits (float)."""
+    rng = np.random.default_rng(0)
+    if kind in ("vae", "rae"):
+        return torch.as_tensor((rng.random((n, 28, 28)) < 0.2).astype(np.float32))
+    return torch.as_tensor(rng.integers(0, 256, (n, *FACE_SHAPE), dtype=np.uint8))
+
+
+def model_costs(spec: dict[str, Any], device: torch.device) -> dict[str, float]:
+    """Seconds of one training step at the model's batch size, and per image of decoding,
+    encoding (models with an encoder) and discriminating (GANs)."""
+    torch.manual_seed(0)
+    model = build_model(spec["type"], {"latent_dim": spec["latent_dim"], **spec["hparams"]})
+    model.to(device)
+    batch = spec["batch_size"]
+    timed = min(batch, inference_batch_size(device, TIMED_BATCH))
+    data = images_for(spec["type"], timed)
+    n_dis = spec["hparams"].get("n_dis", 1)  # a GAN's generator step: n_dis critic batches
+    steps = 1
+    settings = FitSettings(epochs=steps * n_dis, batch_size=timed, lr=1e-4)
+    generator = torch.Generator().manual_seed(0)
+    step = timed(lambda: fit(model, data, settings, generator=generator), 1, device) / steps
+    if step < CHEAP_STEP and timed < batch:  # small networks: their fixed costs matter
+        data = images_for(spec["type"], batch)
+        settings = FitSettings(epochs=steps * n_dis, batch_size=batch, lr=1e-4)
+        step = timed(lambda: fit(model, data, settings, generator=generator), 1, device) / steps
+    costs = {"step": step * batch / len(data)}  # scaled to the thesis's batch
+    count = inference_batch_size(device, PER_IMAGE)
+    latents = model.prior_sample(count, generator).double().numpy()
+    costs["decode"] = timed(lambda: decode_queries(model, latents, device), 1, device) / count
+    if model.has_encoder:
+        many = images_for(spec["type"], count)
+        costs["encode"] = timed(lambda: encode_dataset(model, many), 1, device) / count
+    if hasattr(model, "discriminate"):
+        z = torch.as_tensor(latents[:count], dtype=torch.float32, device=device)
+
+        def judge() -> None:
+            with torch.no_grad():
+                model.discriminate(model.decode(z))
+
+        costs["discriminate"] = timed(judge, 1, device) / count
+    return costs
+
+
+def predictor_costs(spec: dict[str, Any], device: torch.device) -> dict[str, float]:
+    """The thesis-size smile predictor: one training step, and scoring per image."""
+    hparams = {
+        "n_classes": 6,
+        "widths": spec["widths"],
+        "blocks": spec["blocks"],
+        "input_size": spec["input_size"],
+    }
+    model = build_model("resnet_classifier", hparams).to(device)
+    timed = min(spec["batch_size"], inference_batch_size(device, TIMED_BATCH))
+    data = images_for("face", timed)
+    labels = torch.zeros(timed, dtype=torch.int64)
+    settings = FitSettings(epochs=1, batch_size=timed, lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+    step = timed(lambda: fit(model, data, settings, generator=generator, targets=labels), 1, device)
+    step *= spec["batch_size"] / timed
+    objective = SmileObjective(model, inference_batch_size(device, 256))
+    count = inference_batch_size(device, PER_IMAGE)
+    faces = images_for("face", count).numpy().astype(np.float32) / 255.0
+    return {"step": step, "score": timed(lambda: objective(faces), 1, device) / count}
+
+
+def surrogate_costs(device: torch.device) -> dict[str, float]:
+    """Fits at the thesis's training-set sizes, prediction per candidate, gradient calls."""
+    rng = np.random.default_rng(0)
+
+    def data(n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.standard_normal((n, d))
+        return x, np.sin(x[:, :3]).sum(1) + 0.1 * rng.standard_normal(n)
+
+    costs = {}
+    epochs = 5  # DNGO is timed for 5 epochs and scaled to its 100 (its BLR fit is small)
+    for name, n, d in (("dngo_10k_64d", 10_000, 64), ("dngo_100k_128d", 100_000, 128)):
+        x, y = data(n, d)
+        surrogate = build_surrogate(
+            surrogate_from({"type": "dngo", "epochs": epochs}), device=device
+        )
+        costs[name] = timed(lambda x=x, y=y, s=surrogate: s.fit(x, y), 1, device) * 100 / epochs
+        costs[f"{name}_predict"] = _per_row(lambda q, s=surrogate: s.predict(q), d, device)
+    for name, n, d, options in (
+        ("gp_6450_16d", N_THREES, 16, {"type": "gp"}),
+        ("sgp_1100_128d", 1_100, 128, {"type": "gp", "exact_max": 1, "n_inducing": 500}),
+    ):
+        x, y = data(n, d)
+        surrogate = build_surrogate(surrogate_from(options), device=device)
+        costs[name] = timed(lambda x=x, y=y, s=surrogate: s.fit(x, y), 1, device)
+        costs[f"{name}_predict"] = _per_row(lambda q, s=surrogate: s.predict(q), d, device)
+    costs.update(_tree_costs(rng))
+    for d in (2, 16, 64):  # the latent sizes with a gmm_fit constraint
+        codes = rng.standard_normal((20_000, d))
+        gmm = GaussianMixture(10, covariance_type="full", max_iter=2000, tol=1e-3, random_state=0)
+        costs[f"gmm_fit_{d}d"] = timed(lambda c=codes, g=gmm: g.fit(c), 1, device) / len(codes)
+        costs[f"gmm_density_{d}d"] = timed(
+            lambda c=codes, g=gmm: g.score_samples(c), 1, device
+        ) / len(codes)
+    return costs
+
+
+def _per_row(predict, d: int, device: torch.device, n: int = 20_000) -> float:
+    """Seconds per candidate of a surrogate's prediction."""
+    queries = np.random.default_rng(1).standard_normal((n, d))
+    return timed(lambda: predict(queries), 1, device) / n
+
+
+def _tree_costs(rng: np.random.Generator) -> dict[str, float]:
+    """LightGBM (800 trees of depth 2) on 10,000 grids of 64 codes out of 256."""
+    codes = rng.integers(0, 256, (10_000, 64))
+    scores = (codes[:, :4] % 7).sum(1) + rng.standard_normal(10_000)
+    settings = surrogate_settings(validated({"type": "trees"}, load_schema(), "code_surrogate"))
+    surrogate = build_surrogate(settings)
+    cpu = torch.device("cpu")
+    fit_seconds = timed(lambda: surrogate.fit(codes, scores), 1, cpu)
+    queries = rng.integers(0, 256, (5_000, 64))  # with the distance to 10,000 grids
+    per_row = timed(lambda: surrogate.acquisition(queries), 1, cpu) / len(queries)
+    return {"trees_fit": fit_seconds, "trees_predict": per_row}
+
+
+def single_call_seconds(device: torch.device) -> dict[str, float]:
+    """One SLSQP evaluation's pieces at batch size 1: a surrogate prediction and a GMM log
+    density with their gradients (the discriminator's is a decode and a critic pass)."""
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((500, 64)), rng.standard_normal(500)
+    surrogate = build_surrogate(surrogate_from({"type": "dngo", "epochs": 1}), device=device)
+    surrogate.fit(x, y)
+    point = torch.zeros(1, 1, 64, dtype=torch.float64, requires_grad=True)
+
+    def predict_with_gradient() -> None:
+        posterior = surrogate.posterior(point)
+        (posterior.mean + posterior.variance).sum().backward()
+
+    means = torch.as_tensor(rng.standard_normal((10, 64)))
+    scales = torch.ones(10, 64, dtype=torch.float64)
+
+    def density_with_gradient() -> None:
+        diff = (point[0, :, None, :] - means[None]) / scales[None]
+        torch.logsumexp(-0.5 * diff.pow(2).sum(-1), dim=1).sum().backward()
+
+    calls = 50
+    return {
+        "predict_1": timed(lambda: [predict_with_gradient() for _ in range(calls)], 1, device)
+        / calls,
+        "gmm_1": timed(lambda: [density_with_gradient() for _ in range(calls)], 1, device) / calls,
+    }
+
+
+def pretraining_rows(spec: dict[str, Any], costs: dict[str, dict[str, float]]) -> list[dict]:
+    """Per model: seconds per step and per epoch, epochs, hours of the whole pretraining."""
+    rows = []
+    for name, model in spec["models"].items():
+        faces = model["dataset"] == "celeba_dialog"
+        per_epoch_batches = (N_FACES if faces else N_THREES) // model["batch_size"]
+        steps = per_epoch_batches / model["hparams"].get("n_dis", 1)
+        rows.append(_row(name, costs[name]["step"], steps, model["epochs"]))
+    predictor = spec["predictor"]
+    steps = N_PREDICTOR // predictor["batch_size"]
+    row = _row(
+        "predictor (x2: black box, judge)", costs["predictor"]["step"], steps, predictor["epochs"]
+    )
+    row["hours"] *= 2
+    rows.append(row)
+    return rows
+
+
+def _row(name: str, step: float, steps_per_epoch: float, epochs: float) -> dict:
+    per_epoch = step * steps_per_epoch
+    return {
+        "model": name,
+        "step_s": step,
+        "steps_per_epoch": steps_per_epoch,
+        "epoch_s": per_epoch,
+        "epochs": epochs,
+        "hours": per_epoch * epochs / 3600,
+    }
+
+
+def iteration_parts(
+    experiment: dict[str, Any], spec: dict[str, Any], costs: dict[str, dict[str, float]]
+) -> dict[str, float]:
+    """Seconds of one iteration (a retraining and r queries) of ``experiment``, by part."""
+    model = spec["models"][experiment["model"]]
+    m, s = costs[experiment["model"]], costs["surrogates"]
+    faces = model["dataset"] == "celeba_dialog"
+    n = N_FACES if faces else N_THREES
+    optimizer, constraint = experiment["optimizer"], experiment["constraint"]
+    r = experiment["retrain_every"]
+    r = experiment["budget"] if math.isinf(r) else int(r)
+    score = costs["predictor"]["score"] if faces else 0.0
+    n_dis = model["hparams"].get("n_dis", 1)
+    batches = experiment["retrain_epochs"] * n / experiment["batch_size"]
+    step = m["step"] * experiment["batch_size"] / model["batch_size"]
+    parts = {"retrain": max(1, round(batches / n_dis)) * step}
+    kind = constraint["type"]
+    parts["constraint"] = {
+        "gmm_full": n * m.get("encode", 0.0),
+        "gmm_fit": n * (m.get("encode", 0.0) + s.get(f"gmm_fit_{model['latent_dim']}d", 0.0)),
+        "discriminator": constraint.get("n_samples", 0) * m.get("discriminate", 0.0),
+    }.get(kind, 0.0)
+    generated = optimizer.get("generated_samples") or 0
+    parts["generated samples"] = generated * (m["decode"] + score)
+    parts["search"] = search_seconds(optimizer, kind, model, m, s, n, r)
+    parts["queries"] = r * (m["decode"] + score)
+    return parts
+
+
+def search_seconds(optimizer, constraint, model, m, s, n, r) -> float:
+    """The optimiser's calls in one iteration: surrogate fits, candidates, local searches."""
+    kind = optimizer["type"]
+    if kind == "grid":
+        snapshot = 17**2 if model["latent_dim"] == 2 else 0
+        return (optimizer["grid_len"] ** 2 + snapshot) * m["decode"]
+    if kind == "codes":
+        moves = optimizer["n_starts"] * optimizer["maxiter"] * model["latent_dim"] * 255
+        pool = optimizer["n_candidates"] + moves
+        return n * m["encode"] + s["trees_fit"] + pool * s["trees_predict"] + r * m["decode"]
+    q = optimizer.get("batch_size") or r
+    rounds = math.ceil(r / q)
+    fit, predict = surrogate_step(optimizer, model, s, n)
+    density = s.get(f"gmm_density_{model['latent_dim']}d", 0.0)
+    per_candidate = predict + (m["discriminate"] if constraint == "discriminator" else density)
+    per_round = fit + optimizer["n_candidates"] * per_candidate
+    if kind == "local":
+        per_eval = s["predict_1"] + (
+            3 * m["discriminate"] if constraint == "discriminator" else s["gmm_1"]
+        )
+        per_round += optimizer["n_starts"] * optimizer["maxiter"] * per_eval
+    return rounds * per_round
+
+
+def surrogate_step(optimizer, model, s, n) -> tuple[float, float]:
+    """Seconds of one surrogate fit, and of its prediction per candidate: DNGO's scale with
+    its training set (n_best + n_random, at most the data; a GAN's: its generated samples)."""
+    if optimizer["type"] == "stronger_nas":
+        return s["sgp_1100_128d"], s["sgp_1100_128d_predict"]
+    surrogate = optimizer["surrogate"]["type"]
+    if surrogate == "gp":
+        return s["gp_6450_16d"], s["gp_6450_16d_predict"]
+    available = optimizer.get("generated_samples") or n
+    chosen = (optimizer.get("n_best") or available) + (optimizer.get("n_random") or 0)
+    size = min(chosen, available)
+    reference = "dngo_100k_128d" if size > 50_000 else "dngo_10k_64d"
+    per_point = s[reference] / (100_000 if size > 50_000 else 10_000)
+    return per_point * size, s[f"{reference}_predict"]
+
+
+def run_rows(spec: dict[str, Any], costs: dict[str, dict[str, float]]) -> list[dict]:
+    rows = []
+    for name, experiment in spec["experiments"].items():
+        parts = iteration_parts(experiment, spec, costs)
+        r = experiment["retrain_every"]
+        per = experiment["budget"] if math.isinf(r) else int(r)
+        iterations = math.ceil(experiment["budget"] / per)
+        seconds = sum(parts.values())
+        initial = {**experiment, "retrain_epochs": experiment["initial_retrain_epochs"]}
+        first = iteration_parts(initial, spec, costs)["retrain"] - parts["retrain"]
+        rows.append(
+            {
+                "experiment": name,
+                "model": experiment["model"],
+                "iterations": iterations,
+                "parts": parts,
+                "iteration_s": seconds,
+                "hours_per_seed": (iterations * seconds + first) / 3600,
+                "seeds": len(experiment["seeds"]),
+            }
+        )
+    return rows
+
+
+def measure(spec: dict[str, Any], device: torch.device) -> dict[str, dict[str, float]]:
+    """Every cost, each network timed once per architecture (the two SN-GANs differ only in
+    their first linear layer's input: z = 64 or 128)."""
+    costs, timed = {}, {}
+    for name, model in spec["models"].items():
+        key = json.dumps([model["type"], model["batch_size"], model["hparams"]], sort_keys=True)
+        if key not in timed:
+            timed[key] = model_costs(model, device)
+        costs[name] = timed[key]
+    costs["predictor"] = predictor_costs(spec["predictor"], device)
+    costs["surrogates"] = {**surrogate_costs(device), **single_call_seconds(device)}
+    return costs
+
+
+def print_tables(label: str, pretraining: list[dict], runs: list[dict]) -> None:
+    print(f"\n### {label}\n")
+    print("| model | step (s) | steps / epoch | epoch | epochs | pretraining |")
+    print("|---|---|---|---|---|---|")
+    for row in pretraining:
+        print(
+            f"| {row['model']} | {row['step_s']:.3f} | {row['steps_per_epoch']:,.0f} | "
+            f"{_duration(row['epoch_s'])} | {row['epochs']:g} | {_duration(row['hours'] * 3600)} |"
+        )
+    print(
+        "\n| run | iterations | one iteration | retrain / constraint / generated / search / "
+        "queries (s) | per seed |"
+    )
+    print("|---|---|---|---|---|")
+    for row in runs:
+        parts = " / ".join(f"{v:,.1f}" for v in row["parts"].values())
+        print(
+            f"| {row['experiment']} | {row['iterations']} | {_duration(row['iteration_s'])} | "
+            f"{parts} | {_duration(row['hours_per_seed'] * 3600)} |"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--json", type=Path, default=None, help="write the costs and tables")
+    parser.add_argument("--from-json", type=Path, default=None, help="print a saved run's tables")
+    args = parser.parse_args()
+    spec = thesis_spec()
+    if args.from_json is not None:
+        for label, saved in json.loads(args.from_json.read_text()).items():
+            costs = saved["costs"]
+            print_tables(label, pretraining_rows(spec, costs), run_rows(spec, costs))
+        return
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"skipped: --device {args.device} but no CUDA device is available")
+        return
+    device = resolve_device(args.device)
+    results = {}
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        with threadpool_limits(threads), precision_policy(args.precision, device):
+            start = time.perf_counter()
+            costs = measure(spec, device)
+            took = time.perf_counter() - start
+        label = f"{device}, {threads} thread(s), {args.precision} (measured in {took:.0f} s)"
+        results[label] = {"costs": costs}
+        if args.json is not None:  # the measurements first, in case a projection fails
+            args.json.write_text(json.dumps(results, indent=1))
+        pretraining, runs = pretraining_rows(spec, costs), run_rows(spec, costs)
+        print_tables(label, pretraining, runs)
+        results[label] = {"costs": costs, "pretraining": pretraining, "runs": runs}
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=1))
+    print(
+        json.dumps(
+            {
+                label: {r["experiment"]: round(r["hours_per_seed"], 3) for r in v["runs"]}
+                for label, v in results.items()
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
