@@ -45,6 +45,7 @@ def write_run(
         "n_queries": n,
         "n_retrainings": int(iterations.max()),
         "oracle_evaluations": n + 100,
+        "recentering_evaluations": 0,
         "budget_spent": True,
         "device": "cpu",
         "settings": {"k": 1e-3},
@@ -155,7 +156,7 @@ def test_load_run_arrays_checks_keys_and_shapes(tmp_path: Path) -> None:
 
 def make_run(experiment: str, seed: int, scores: list[float], wall: float = 1.0) -> Run:
     queries = pd.DataFrame({"score": scores})
-    info = {"wall_seconds": wall, "oracle_evaluations": len(scores)}
+    info = {"wall_seconds": wall, "oracle_evaluations": len(scores), "recentering_evaluations": 1}
     return Run(experiment, seed, queries, info, Path("."))
 
 
@@ -173,13 +174,17 @@ def test_summarise_runs_numbers() -> None:
         "final_top2_mean",
         "final_top10_mean",
         "wall_seconds",
+        "seconds_per_query",
         "oracle_evaluations",
+        "recentering_evaluations",
     ]
     assert list(summary["experiment"]) == ["a", "b"]
     np.testing.assert_allclose(summary["final_top1"], [4.0, 5.0])
     np.testing.assert_allclose(summary["final_top2_mean"], [3.0, 4.0])
     assert summary["final_top10_mean"].isna().all()
     assert list(summary["queries"]) == [3, 3]
+    np.testing.assert_allclose(summary["seconds_per_query"], [1 / 3, 1 / 3])
+    assert list(summary["recentering_evaluations"]) == [1, 1]
 
 
 def test_judged_runs_keep_their_own_validity_when_the_table_is_sorted(tmp_path) -> None:

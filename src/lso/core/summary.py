@@ -63,8 +63,12 @@ JUDGED_COLUMNS = (
 def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.DataFrame:
     """One row per experiment × seed with the final top-k scores and the cost of the run.
 
-    Runs the classifier has judged (an ``evaluation.json`` in the run folder) also get their
-    validity and Fréchet distance, read from their own folder so they cannot be misassigned.
+    The cost is the wall time (also per query) and the black-box calls beyond the queries
+    (``oracle_evaluations``: the grid's hidden scoring, generated samples); the queries
+    include the ``recentering_evaluations`` LOL-BO spends, so ``queries`` is every oracle call
+    a method's budget paid for. Runs the classifier has judged (an ``evaluation.json`` in the
+    run folder) also get their validity and Fréchet distance, read from their own folder so
+    they cannot be misassigned.
     """
     columns = [
         "experiment",
@@ -72,7 +76,9 @@ def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.Data
         "queries",
         *(top_k_column(k) for k in top_k),
         "wall_seconds",
+        "seconds_per_query",
         "oracle_evaluations",
+        "recentering_evaluations",
     ]
     rows = [_summary_row(run, top_k) for run in runs]
     judged = [column for column in JUDGED_COLUMNS if any(column in row for row in rows)]
@@ -116,7 +122,9 @@ def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
         curve = top_k_curve(scores, k)
         row[top_k_column(k)] = curve[-1] if len(curve) else np.nan
     row["wall_seconds"] = float(run.info["wall_seconds"])
+    row["seconds_per_query"] = row["wall_seconds"] / len(scores) if len(scores) else np.nan
     row["oracle_evaluations"] = int(run.info["oracle_evaluations"])
+    row["recentering_evaluations"] = int(run.info["recentering_evaluations"])
     evaluation = run.run_dir / EVALUATION_FILE
     if evaluation.is_file():
         judged = json.loads(evaluation.read_text())
