@@ -189,6 +189,42 @@ def test_constrained_proposals_are_new_accepted_points_with_predictions() -> Non
         assert proposal.diagnostics["trust_region_length"] == 0.8
 
 
+def test_a_region_too_large_for_the_constraint_halves_until_it_holds_valid_points() -> None:
+    model, context = setting(d=16, threshold=-30.0)
+    wide = turbo().propose(model, 2, context)
+    optimizer = turbo()
+    narrow = optimizer.propose(model, 40, context)
+    assert wide.diagnostics["trust_region_length"] == 0.8
+    assert narrow.diagnostics["n_candidates_valid"] >= 40 > wide.diagnostics["n_candidates_valid"]
+    assert narrow.diagnostics["trust_region_length"] == optimizer.region.length < 0.8
+    assert_valid(narrow, context)
+
+
+class NarrowerThan:
+    """A constraint accepting latent points whose first coordinate is at most ``limit``: the
+    widest bars of the toy data (z1 up to 0) lie beyond it."""
+
+    threshold = 0.0
+    fitted_to = None
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def log_density(self, z: torch.Tensor) -> torch.Tensor:
+        return self.limit - z[:, 0]
+
+
+def test_the_region_is_centred_on_the_best_point_the_constraint_accepts() -> None:
+    """The best datum (the widest bar) is invalid and so is every point near it: a region
+    around it would never hold a valid candidate. Around the best valid datum it does."""
+    model, context = setting(d=2, threshold=None)
+    context.constraint = NarrowerThan(-1.0)
+    proposal = turbo().propose(model, 3, context)
+    assert len(proposal.latents) == 3
+    assert np.all(proposal.latents[:, 0] <= -1.0)
+    assert_valid(proposal, context)
+
+
 def test_without_an_encoder_turbo_learns_from_generated_samples() -> None:
     """The SN-GAN's way (TuRBO-L on a generator): its first data are scored prior samples,
     counted as oracle evaluations once per model version, then its queries; in three rounds

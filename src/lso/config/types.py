@@ -168,6 +168,7 @@ class OptimizerSettings(NamedTuple):
     e2e_freq: int | None
     top_k: int | None
     joint_epochs: int | None
+    joint_lr: float | None
     joint_batch_size: int | None
 
 

@@ -143,16 +143,14 @@ class TurboOptimizer:
     def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal:
         evaluations = self._refresh_anchor(model, context)
         x, y = self._training_set(context)
-        self._start_region(n, model.latent_dim, float(y.max()))
+        center = self._center(x, y, context)
+        self._start_region(n, model.latent_dim, float(y[center]))
         assert self.region is not None
         start = time.perf_counter()
         gp, shift, scale = self._fit(x.to(context.device), y.to(context.device), context.seed)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        center = x[int(torch.argmax(y))]
-        lower, upper = box(center, lengthscales(gp).cpu(), self.region.length)
-        candidates = self._candidates(center, lower, upper, context.seed)
-        valid = candidates[accepted_by_constraint(self._latents(candidates), context)]
+        candidates, valid = self._valid_candidates(x[center], lengthscales(gp).cpu(), n, context)
         best = (float(y.max()) - shift) / scale
         latents, images = self._choose(model, gp, valid.to(context.device), n, context, best)
         mean, var = _predict(gp, to_unit(torch.as_tensor(latents), self.bounds).to(context.device))
@@ -174,9 +172,21 @@ class TurboOptimizer:
             predicted_var=var * scale**2,
         )
 
+    def _center(self, x: torch.Tensor, y: torch.Tensor, context: SearchContext) -> int:
+        """Index of the region's centre: the best training point the constraint accepts (the
+        best feasible point, as in SCBO, Eriksson & Poloczek 2021), or the best point when
+        the constraint accepts none. A best datum below the constraint's threshold would
+        leave the region without a valid point however small it grew: in the faces VAE's
+        latent space a fifth of the training codes lie below the GMM's threshold."""
+        accepted = torch.as_tensor(accepted_by_constraint(self._latents(x), context))
+        if not accepted.any():
+            return int(torch.argmax(y))
+        return int(torch.argmax(torch.where(accepted, y, -torch.inf)))
+
     def _start_region(self, n: int, dim: int, best: float) -> None:
         """On the first round: the initial region and its rules, the failure tolerance
-        resolved from that round's q (the tutorial's, unless configured)."""
+        resolved from that round's q (the tutorial's, unless configured), the best score
+        that of the centre."""
         if self.region is not None:
             return
         tolerance = self.settings.failure_tolerance or tutorial_failure_tolerance(n, dim)
@@ -259,15 +269,28 @@ class TurboOptimizer:
         self.anchor["trained_on"] = len(x)
         return self.approximate.model, shift, scale
 
-    def _candidates(
-        self, center: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor, seed: int
-    ) -> torch.Tensor:
-        """Sobol candidates in the box (unit cube, CPU); the tutorial's number unless set."""
-        d = len(center)
-        n = self.settings.n_candidates or min(5000, max(2000, 200 * d))
-        return box_candidates(
-            center, lower, upper, n, self.settings.perturbation_dims, seed=seed % 2**31
-        )
+    def _valid_candidates(
+        self, center: torch.Tensor, scales: torch.Tensor, n: int, context: SearchContext
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The region's Sobol candidates (unit cube, CPU; the tutorial's number unless set)
+        and those the constraint accepts.
+
+        A region holding fewer than ``n`` valid candidates reaches beyond the valid part of
+        the latent space around its centre (a 64-D box of side 0.8 around a face's code is
+        mostly below the GMM's threshold): it halves, as after failed rounds, and draws again,
+        down to ``length_min``. So the region is as large as the constraint lets it be.
+        """
+        assert self.region is not None
+        count = self.settings.n_candidates or min(5000, max(2000, 200 * len(center)))
+        while True:
+            lower, upper = box(center, scales, self.region.length)
+            candidates = box_candidates(
+                center, lower, upper, count, self.settings.perturbation_dims, context.seed % 2**31
+            )
+            valid = candidates[accepted_by_constraint(self._latents(candidates), context)]
+            if len(valid) >= n or self.region.length / 2 < self.settings.length_min:
+                return candidates, valid
+            self.region = replace(self.region, length=self.region.length / 2)
 
     def _choose(
         self,
@@ -367,7 +390,7 @@ class TurboOptimizer:
             bounds=self.bounds,
             epochs=self.settings.joint_epochs,
             batch_size=self.settings.joint_batch_size,
-            lr=self.settings.update_lr,
+            lr=self.settings.joint_lr,
             max_grad_norm=self.settings.max_grad_norm,
             generator=torch.Generator().manual_seed(context.seed),
         )
