@@ -214,15 +214,28 @@ def comparison_runs(wildcards):
     }
 
 
+def is_judged(experiment):
+    """Whether the experiment's runs are judged: digits by the classifier, faces by the judge."""
+    family = experiment_family(experiment)
+    return bool(
+        (CLASSIFIER and family == "digits") or (PREDICTOR and family == "faces")
+    )
+
+
 def evaluation_files(name):
-    """Per-run evaluations: digits by the classifier, faces by the judge, when configured."""
-    judged = [
-        experiment
-        for experiment in EXPERIMENTS
-        if (CLASSIFIER and experiment_family(experiment) == "digits")
-        or (PREDICTOR and experiment_family(experiment) == "faces")
+    """Per-run evaluations of every judged experiment, when configured."""
+    return [path for e in EXPERIMENTS if is_judged(e) for path in run_files(e, name)]
+
+
+def comparison_files(name, judged_only=False):
+    """Input function: one file of every run of the comparison's experiments (of the judged
+    ones only, for their evaluations)."""
+    return lambda wildcards: [
+        path
+        for e in comparison_experiments(wildcards)
+        if is_judged(e) or not judged_only
+        for path in run_files(e, name)
     ]
-    return [path for experiment in judged for path in run_files(experiment, name)]
 
 
 def condgen_runs():
@@ -266,6 +279,7 @@ def final_outputs():
         "results/tables/summary_mean_std.csv",
     ]
     outputs += [f"results/figures/comparisons/{c}.png" for c in SETTINGS.comparisons]
+    outputs += [f"results/tables/comparisons/{c}.csv" for c in SETTINGS.comparisons]
     for experiment in EXPERIMENTS:
         folder = f"results/figures/experiments/{experiment}"
         outputs += [f"{folder}/best_images.png", f"{folder}/diagnostics.png"]

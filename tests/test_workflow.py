@@ -144,8 +144,15 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     assert (summary.frechet_distance >= 0).all()
     # the GAN's surrogate data: 16 generated samples scored per retraining, 2 retrainings
     assert (summary.oracle_evaluations[is_gan] == 32).all()
+    # only LOL-BO recentres, and its recentred points are among the budget's queries
+    assert (summary.recentering_evaluations[summary.experiment != "vae16_lolbo"] == 0).all()
+    lolbo = pd.read_csv(results / "opt" / "vae16_lolbo" / "seed1" / "diagnostics.csv")
+    assert lolbo.trust_region_length.notna().all()
     mean_std = pd.read_csv(results / "tables" / "summary_mean_std.csv")
     assert set(mean_std.experiment) == set(summary.experiment)
+    for name, comparison in TEST_SETTINGS.comparisons.items():
+        table = pd.read_csv(results / "tables" / "comparisons" / f"{name}.csv")
+        assert list(table.experiment) == list(comparison.experiments)
     diagnostics = pd.read_csv(results / "opt" / "vae16_gp" / "seed1" / "diagnostics.csv")
     assert diagnostics.surrogate_fit_seconds.gt(0).all()
     assert diagnostics.predictive_log_likelihood.notna().all()
@@ -211,6 +218,7 @@ def test_adding_a_seed_runs_one_optimisation(finished_run: Path, tmp_path: Path)
         "plot_diagnostics",
         "plot_latent_snapshots",
         "plot_comparison",
+        "comparison_table",
         "all",
     }
     assert max(counts.values()) == 1
@@ -224,7 +232,10 @@ def test_adding_a_seed_runs_one_optimisation(finished_run: Path, tmp_path: Path)
             {"plot_condgen_landscapes", "plot_condgen_bo_run", "all"},
         ),
         (lambda c: c["condgen"].update(probability=0.5), {"condgen_table", "all"}),
-        (lambda c: c["plots"].update(top_k=[1, 2]), {"summarise", "plot_comparison", "all"}),
+        (
+            lambda c: c["plots"].update(top_k=[1, 2]),
+            {"summarise", "plot_comparison", "comparison_table", "all"},
+        ),
     ],
     ids=["condgen-figure-resolution", "condgen-success-threshold", "top-k"],
 )

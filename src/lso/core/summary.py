@@ -115,6 +115,41 @@ def mean_std_table(summary: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+# What a comparison of methods shows besides the top-k scores: the oracle calls LOL-BO spent
+# on recentering (part of every method's equal budget), the wall time per query, and the
+# judges' view of the queries where there is one; with the decimals each deserves.
+COMPARED_COLUMNS = {
+    "recentering_evaluations": 1,
+    "seconds_per_query": 2,
+    "validity": 2,
+    "frechet_distance": 1,
+    "judge_top_mean": 4,
+}
+
+
+def comparison_table(
+    summary: pd.DataFrame, experiments: list[str], labels: dict[str, str]
+) -> pd.DataFrame:
+    """One row per method of a comparison, in the comparison's order: its label, seeds and
+    "mean ± std" over seeds of the final top-k scores and of :data:`COMPARED_COLUMNS` (those
+    some run has)."""
+    table = mean_std_table(summary).set_index("experiment")
+    metrics = {c: 4 for c in summary.columns if c.startswith("final_top")}
+    metrics.update({c: d for c, d in COMPARED_COLUMNS.items() if c in summary.columns})
+    rows = []
+    for experiment in experiments:
+        stats = table.loc[experiment]
+        row = {
+            "method": labels.get(experiment, experiment),
+            "experiment": experiment,
+            "seeds": int(stats["n_seeds"]),
+        }
+        for metric, digits in metrics.items():
+            row[metric] = _format_mean_std(stats[f"{metric}_mean"], stats[f"{metric}_std"], digits)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
     scores = run.queries["score"].to_numpy(dtype=np.float64)
     row: dict[str, Any] = {"experiment": run.experiment, "seed": run.seed, "queries": len(scores)}
@@ -132,6 +167,6 @@ def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
     return row
 
 
-def _format_mean_std(mean: float, std: float) -> str:
-    spread = "n/a" if np.isnan(std) else f"{std:.4f}"
-    return f"{mean:.4f} ± {spread}"
+def _format_mean_std(mean: float, std: float, digits: int = 4) -> str:
+    spread = "n/a" if np.isnan(std) else f"{std:.{digits}f}"
+    return f"{mean:.{digits}f} ± {spread}"
