@@ -45,6 +45,34 @@ def turbo(**options) -> TurboOptimizer:
     return build_optimizer(optimizer_from({"type": "turbo", "n_candidates": 500, **options}))
 
 
+# Weighted retraining of the 2-D test VAE under its GMM, every 4 queries; STANDARD_LSO turns
+# both off (one unweighted retraining before the first query).
+RUN = {
+    "retrain_every": 4,
+    "retrain_epochs": 0.2,
+    "initial_retrain_epochs": 0.2,
+    "batch_size": 16,
+    "lr": 1e-3,
+    "weighting": {"type": "rank", "k": 1e-3},
+    "constraint": {"type": "gmm_full", "threshold": -8.0},
+}
+STANDARD_LSO = {"retrain_every": math.inf, "weighting": {"type": "rank", "k": math.inf}}
+
+
+def make_run(model, data, spec, objective, out, *, seed: int, latent_dim: int = 2):
+    """A weighted-retraining run of ``spec`` (every required key given) on the CPU."""
+    return WeightedRetrainingRun(
+        model,
+        data,
+        run_settings_from(spec, latent_dim=latent_dim),
+        objective,
+        seed=seed,
+        device=torch.device("cpu"),
+        state_path=state_path_for(out),
+        fingerprint=out.name,
+    )
+
+
 # -- the trust region's rules and box ------------------------------------------------------
 
 RULES = TrustRegionRules(
@@ -149,26 +177,15 @@ def test_turbo_finds_a_known_optimum_in_10d_within_150_queries(tmp_path) -> None
         "train_scores": minus_squared_distance(images),
     }
     spec = {
+        **RUN,
+        **STANDARD_LSO,
         "budget": 150,
-        "retrain_every": math.inf,
-        "retrain_epochs": 1.0,
-        "initial_retrain_epochs": 0,
-        "batch_size": 8,
-        "lr": 1e-3,
-        "weighting": {"type": "rank", "k": math.inf},
+        "initial_retrain_epochs": 0,  # the toy model is never trained
         "constraint": {"type": "none"},
         "optimizer": {"type": "turbo", "batch_size": 10, "n_candidates": 1000},
     }
-    run = WeightedRetrainingRun(
-        SigmoidModel(),
-        data,
-        run_settings_from(spec, latent_dim=10),
-        minus_squared_distance,
-        seed=1,
-        device=torch.device("cpu"),
-        state_path=state_path_for(tmp_path / "toy"),
-        fingerprint="toy",
-    )
+    out = tmp_path / "toy"
+    run = make_run(SigmoidModel(), data, spec, minus_squared_distance, out, seed=1, latent_dim=10)
     run.run()
     scores = np.array([row["score"] for row in run.state.rows])
     assert len(scores) == 150
@@ -334,28 +351,9 @@ def unbeatable(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def lolbo_run(model, data, out, budget: int = 15) -> WeightedRetrainingRun:
-    spec = {
-        "budget": budget,
-        "retrain_every": math.inf,
-        "retrain_epochs": 0.2,
-        "initial_retrain_epochs": 0.2,
-        "batch_size": 16,
-        "lr": 1e-3,
-        "weighting": {"type": "rank", "k": math.inf},
-        "constraint": {"type": "gmm_full", "threshold": -8.0},
-        "optimizer": LOLBO,
-    }
-    return WeightedRetrainingRun(
-        model,
-        data,
-        run_settings_from(spec, latent_dim=2),
-        thickness,
-        seed=5,
-        device=torch.device("cpu"),
-        state_path=state_path_for(out),
-        fingerprint="lolbo",
-    )
+def lolbo_run(model, data, out) -> WeightedRetrainingRun:
+    spec = {**RUN, **STANDARD_LSO, "budget": 15, "optimizer": LOLBO}
+    return make_run(model, data, spec, thickness, out, seed=5)
 
 
 def test_lolbo_recentres_and_counts_those_queries_within_the_budget(
@@ -401,31 +399,12 @@ def test_a_killed_weighted_retraining_turbo_run_resumes_to_identical_queries(
 ):
     """Weighted retraining every 4 queries with TuRBO's proposals in rounds of 2: the region,
     the warm GP hyperparameters and the re-encoded data survive a kill mid-iteration."""
-    spec = {
-        "budget": 10,
-        "retrain_every": 4,
-        "retrain_epochs": 0.2,
-        "initial_retrain_epochs": 0.2,
-        "batch_size": 16,
-        "lr": 1e-3,
-        "weighting": {"type": "rank", "k": 1e-3},
-        "constraint": {"type": "gmm_full", "threshold": -8.0},
-        "optimizer": {"type": "turbo", "batch_size": 2, "n_candidates": 300},
-    }
-    settings = run_settings_from(spec, latent_dim=2)
+    optimizer = {"type": "turbo", "batch_size": 2, "n_candidates": 300}
+    spec = {**RUN, "budget": 10, "optimizer": optimizer}
 
     def make(out):
         trained_vae.load_state_dict(trained_vae_state)
-        return WeightedRetrainingRun(
-            trained_vae,
-            digit_data,
-            settings,
-            thickness,
-            seed=6,
-            device=torch.device("cpu"),
-            state_path=state_path_for(out),
-            fingerprint="wr-turbo",
-        )
+        return make_run(trained_vae, digit_data, spec, thickness, out, seed=6)
 
     reference, _ = killed_and_resumed(make, stop_at=6)
     assert len(reference) == 10 and reference["model_version"].tolist()[-1] == 3

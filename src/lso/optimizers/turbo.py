@@ -151,7 +151,7 @@ class TurboOptimizer:
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         candidates, valid = self._valid_candidates(x[center], lengthscales(gp).cpu(), n, context)
-        best = (float(y.max()) - shift) / scale
+        best = (float(y[center]) - shift) / scale
         latents, images = self._choose(model, gp, valid.to(context.device), n, context, best)
         mean, var = _predict(gp, to_unit(torch.as_tensor(latents), self.bounds).to(context.device))
         return Proposal(
@@ -176,8 +176,9 @@ class TurboOptimizer:
         """Index of the region's centre: the best training point the constraint accepts (the
         best feasible point, as in SCBO, Eriksson & Poloczek 2021), or the best point when
         the constraint accepts none. A best datum below the constraint's threshold would
-        leave the region without a valid point however small it grew: in the faces VAE's
-        latent space a fifth of the training codes lie below the GMM's threshold."""
+        leave the region without a valid point however small it grew: a weighted-retraining
+        faces run centred on the best face stopped after one round, when a retraining had
+        moved that face's code below the GMM's threshold."""
         accepted = torch.as_tensor(accepted_by_constraint(self._latents(x), context))
         if not accepted.any():
             return int(torch.argmax(y))
