@@ -2,8 +2,9 @@
 
 Each round fits a GP to the latent points and scores it knows (:mod:`lso.surrogates.turbo_gp`:
 BoTorch's ``SingleTaskGP`` up to ``exact_max`` points, an approximate GP above), draws Sobol
-candidates in the trust region around the best point (:mod:`lso.optimizers.trust_region`),
-keeps those the constraint accepts, and picks the round's points among them by Thompson
+candidates in the trust region around the best point the constraint accepts
+(:mod:`lso.optimizers.trust_region`), keeps the candidates it accepts (the region halves until
+it holds enough of them), and picks the round's points among them by Thompson
 sampling (BoTorch's ``MaxPosteriorSampling``) or by log expected improvement. After the round
 is scored the loop reports the scores (:meth:`TurboOptimizer.observe`) and the region grows,
 shrinks or restarts. With ``joint_update: true`` this is LOL-BO: after ``e2e_freq`` rounds
@@ -17,13 +18,14 @@ version's ``generated_samples`` and every query, as :mod:`lso.optimizers.bayesop
 
 When the model changes (a weighted retraining every r queries, or LOL-BO's joint update) the
 latent space changes under the region. The data are then encoded again and the region is
-recentred on the encoding of the best datum (the centre is always the best training point),
-while its length and streaks carry on. Resetting them would make the region meaningless for
-weighted retraining with q = r, which retrains after every round: it could never shrink. The
-length is a fraction of the unit box scaled by the GP's lengthscales, which are refitted to
-the new encodings, so it keeps its meaning (how local the search must be to make progress)
-across the change, as CoBO's "trust region recoordination" keeps it. The approximate GP, too,
-carries on and trains on all re-encoded points for ``initial_epochs``.
+recentred on the encoding of the best datum (the centre is always the best training point
+the constraint accepts), while its length and streaks carry on. Resetting them would make
+the region meaningless for weighted retraining with q = r, which retrains after every round:
+it could never shrink. The length is a fraction of the unit box scaled by the GP's
+lengthscales, which are refitted to the new encodings, so it keeps its meaning (how local
+the search must be to make progress) across the change; CoBO, too, re-centres its region on
+the re-encoded best point ("trust region recoordination"). The approximate GP, too, carries
+on and trains on all re-encoded points for ``initial_epochs``.
 
 Everything that decides the next proposal (region, training set, approximate GP, LOL-BO's
 counter) is in ``state_dict``, so a killed run resumes to the same queries.
