@@ -35,6 +35,7 @@ from lso.optimizers.turbo import TurboOptimizer
 from lso.tasks.digits.objective import thickness
 from lso.utils import InputError
 from test_bayesopt import assert_valid, setting
+from test_loop import SPEC
 from test_sngan import ToyGenerator, closeness_to_07, first_context
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,17 +46,9 @@ def turbo(**options) -> TurboOptimizer:
     return build_optimizer(optimizer_from({"type": "turbo", "n_candidates": 500, **options}))
 
 
-# Weighted retraining of the 2-D test VAE under its GMM, every 4 queries; STANDARD_LSO turns
-# both off (one unweighted retraining before the first query).
-RUN = {
-    "retrain_every": 4,
-    "retrain_epochs": 0.2,
-    "initial_retrain_epochs": 0.2,
-    "batch_size": 16,
-    "lr": 1e-3,
-    "weighting": {"type": "rank", "k": 1e-3},
-    "constraint": {"type": "gmm_full", "threshold": -8.0},
-}
+# The loop tests' weighted retraining of the 2-D test VAE under its GMM, every 4 queries, with
+# shorter retrainings; STANDARD_LSO turns both off (one unweighted retraining at the start).
+RUN = {**SPEC, "retrain_epochs": 0.2, "initial_retrain_epochs": 0.2}
 STANDARD_LSO = {"retrain_every": math.inf, "weighting": {"type": "rank", "k": math.inf}}
 
 
