@@ -274,9 +274,11 @@ def comparison_runs(wildcards):
 
 
 def is_judged(experiment):
-    """Digit runs are judged by the classifier, face runs by the judge, when configured."""
+    """Whether the experiment's runs are judged: digits by the classifier, faces by the judge."""
     family = experiment_family(experiment)
-    return (CLASSIFIER and family == "digits") or (PREDICTOR and family == "faces")
+    return bool(
+        (CLASSIFIER and family == "digits") or (PREDICTOR and family == "faces")
+    )
 
 
 def evaluation_files(name, experiments=None):
@@ -349,6 +351,7 @@ def final_outputs():
     ]
     outputs += [f"results/figures/comparisons/{c}.png" for c in SETTINGS.comparisons]
     outputs += [f"results/tables/paired/{c}.csv" for c in paired_comparisons()]
+    outputs += [f"results/tables/comparisons/{c}.csv" for c in SETTINGS.comparisons]
     for experiment in EXPERIMENTS:
         folder = f"results/figures/experiments/{experiment}"
         outputs += [f"{folder}/best_images.png", f"{folder}/diagnostics.png"]

@@ -121,3 +121,32 @@ rule paired_table:
         top_k=PLOTS.top_k,
     script:
         "../workflow_scripts/paired_table.py"
+
+
+rule comparison_table:
+    input:
+        queries=comparison_files("queries.csv"),
+        info=comparison_files("run.json"),
+        evaluations=comparison_files("evaluation.json"),
+        code=code("comparison_table.py"),
+    output:
+        report(
+            "results/tables/comparisons/{comparison}.csv",
+            caption="../report/comparison_table.rst",
+            category=comparison_category,
+            subcategory="Comparisons",
+            labels={"table": "comparison {comparison}"},
+        ),
+    log:
+        "logs/comparison_table/{comparison}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        runs=comparison_runs,
+        labels=lambda wildcards: SETTINGS.comparisons[wildcards.comparison].labels,
+        top_k=PLOTS.top_k,
+    script:
+        "../workflow_scripts/comparison_table.py"

@@ -64,12 +64,13 @@ def trained_vae(trained_vae_state: dict):
 
 
 def _run_to_end(make_run, out, stop_at: int | None = None):
-    """Run ``make_run(out)`` to its end (or raise ``Interrupt`` after ``stop_at`` queries);
+    """Run ``make_run(out)`` to its end (or raise ``Interrupt`` after the first round that
+    reaches ``stop_at`` queries: a round of LOL-BO's may add its recentred points to its own);
     return its queries table and arrays."""
     run = make_run(out)
 
     def stop(n_queries: int) -> None:
-        if n_queries == stop_at:
+        if stop_at is not None and n_queries >= stop_at:
             raise Interrupt
 
     run.run(on_round_end=stop)
@@ -79,11 +80,11 @@ def _run_to_end(make_run, out, stop_at: int | None = None):
 
 @pytest.fixture
 def killed_and_resumed(tmp_path):
-    """A check that a run killed after ``stop_at`` queries and resumed ends with exactly the
-    queries of an uninterrupted one (every column but wall time, the latents, the images, the
-    latent snapshots);
-    it returns the uninterrupted run's (queries table, arrays). ``make_run(out)`` must build
-    the run from a freshly loaded model each time, as a restarted job does."""
+    """A check that a run killed after ``stop_at`` queries (the end of the first round that
+    reaches them) and resumed ends with exactly the queries of an uninterrupted one (every
+    column but wall time, the latents, the images, the latent snapshots); it returns the
+    uninterrupted run's (queries table, arrays). ``make_run(out)`` must build the run from a
+    freshly loaded model each time, as a restarted job does."""
 
     def check(make_run, stop_at: int):
         table, arrays = _run_to_end(make_run, tmp_path / "reference")

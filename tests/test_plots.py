@@ -216,3 +216,6 @@ def test_plot_diagnostics_draws_only_available_panels() -> None:
     )
     assert len(plot_diagnostics({"seed 1": grid_run}).axes) == 1
     assert len(plot_diagnostics({"seed 1": bo_run, "seed 2": bo_run}).axes) == 4
+    turbo_run = bo_run.assign(trust_region_length=[0.8, 0.4])
+    axes = plot_diagnostics({"seed 1": turbo_run}).axes
+    assert len(axes) == 5 and axes[-1].get_title() == "trust-region side (TuRBO)"

@@ -11,7 +11,7 @@ import pytest
 
 from lso.core import runfiles
 from lso.core.runfiles import Run, load_run, load_run_arrays
-from lso.core.summary import mean_std_table, summarise_runs, top_k_curve
+from lso.core.summary import comparison_table, mean_std_table, summarise_runs, top_k_curve
 from lso.utils import InputError
 
 
@@ -45,6 +45,7 @@ def write_run(
         "n_queries": n,
         "n_retrainings": int(iterations.max()),
         "oracle_evaluations": n + 100,
+        "recentering_evaluations": 0,
         "budget_spent": True,
         "device": "cpu",
         "settings": {"k": 1e-3, "budget": n},
@@ -162,6 +163,7 @@ def make_run(
         "wall_seconds": wall,
         "oracle_evaluations": len(scores),
         "budget_spent": len(scores) == budget,
+        "recentering_evaluations": 1,
         "settings": {"budget": budget},
     }
     return Run(experiment, seed, queries, info, Path("."))
@@ -183,13 +185,17 @@ def test_summarise_runs_numbers() -> None:
         "final_top2_mean",
         "final_top10_mean",
         "wall_seconds",
+        "seconds_per_query",
         "oracle_evaluations",
+        "recentering_evaluations",
     ]
     assert list(summary["experiment"]) == ["a", "b"]
     np.testing.assert_allclose(summary["final_top1"], [4.0, 5.0])
     np.testing.assert_allclose(summary["final_top2_mean"], [3.0, 4.0])
     assert summary["final_top10_mean"].isna().all()
     assert list(summary["queries"]) == [3, 3]
+    np.testing.assert_allclose(summary["seconds_per_query"], [1 / 3, 1 / 3])
+    assert list(summary["recentering_evaluations"]) == [1, 1]
 
 
 def test_judged_runs_keep_their_own_validity_when_the_table_is_sorted(tmp_path) -> None:
@@ -203,6 +209,22 @@ def test_judged_runs_keep_their_own_validity_when_the_table_is_sorted(tmp_path) 
     assert list(summary["experiment"]) == ["alpha", "zeta"]
     assert list(summary["validity"]) == [1.0, 0.25]
     assert list(summary["frechet_distance"]) == [10.0, 2.5]
+
+
+def test_comparison_table_lists_the_methods_in_order_with_mean_and_std() -> None:
+    runs = [
+        make_run("wr", 0, [1.0, 2.0], wall=2.0),
+        make_run("wr", 1, [3.0, 1.0], wall=4.0),
+        make_run("lolbo", 0, [0.5, 0.25], wall=1.0),
+    ]
+    summary = summarise_runs(runs, top_k=(1,))
+    table = comparison_table(summary, ["wr", "lolbo"], {"wr": "weighted retraining"})
+    assert list(table["method"]) == ["weighted retraining", "lolbo"]
+    assert list(table["seeds"]) == [2, 1]
+    assert list(table["final_top1"]) == ["2.5000 ± 0.7071", "0.5000 ± n/a"]
+    assert list(table["seconds_per_query"]) == ["1.50 ± 0.71", "0.50 ± n/a"]
+    assert list(table["recentering_evaluations"]) == ["1.0 ± 0.0", "1.0 ± n/a"]
+    assert "validity" not in table.columns  # no run was judged
 
 
 def test_mean_std_table_numbers() -> None:

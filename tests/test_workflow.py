@@ -159,6 +159,13 @@ def test_whole_dag_produces_every_output(finished_run: Path) -> None:
     assert {"samples_kid_x1000", "blur2_fd", "halves_fd"} <= set(models.columns)
     agreement = pd.read_csv(results / "tables" / "faces_agreement.csv")
     assert agreement.faces.iloc[0] == "validation faces" and len(agreement) >= 4
+    # only LOL-BO recentres, and its recentred points are among the budget's queries
+    assert (summary.recentering_evaluations[summary.experiment != "vae16_lolbo"] == 0).all()
+    lolbo = pd.read_csv(results / "opt" / "vae16_lolbo" / "seed1" / "diagnostics.csv")
+    assert lolbo.trust_region_length.notna().all()
+    for name, comparison in TEST_SETTINGS.comparisons.items():
+        table = pd.read_csv(results / "tables" / "comparisons" / f"{name}.csv")
+        assert list(table.experiment) == list(comparison.experiments)
     diagnostics = pd.read_csv(results / "opt" / "vae16_gp" / "seed1" / "diagnostics.csv")
     assert diagnostics.surrogate_fit_seconds.gt(0).all()
     assert diagnostics.predictive_log_likelihood.notna().all()
@@ -226,6 +233,7 @@ def test_adding_a_seed_runs_one_optimisation(finished_run: Path, tmp_path: Path)
         "plot_diagnostics",
         "plot_latent_snapshots",
         "plot_comparison",
+        "comparison_table",
         "all",
     }
     assert max(counts.values()) == 1
@@ -241,7 +249,7 @@ def test_adding_a_seed_runs_one_optimisation(finished_run: Path, tmp_path: Path)
         (lambda c: c["condgen"].update(probability=0.5), {"condgen_table", "all"}),
         (
             lambda c: c["plots"].update(top_k=[1, 2]),
-            {"summarise", "plot_comparison", "paired_table", "all"},
+            {"summarise", "plot_comparison", "paired_table", "comparison_table", "all"},
         ),
     ],
     ids=["condgen-figure-resolution", "condgen-success-threshold", "top-k"],

@@ -189,6 +189,12 @@ def _check_optimizer(
             f"{key}.optimizer.batch_size must be set when retrain_every is .inf: a "
             f"{optimizer.type!r} optimiser should not propose the whole budget from one fit"
         )
+    if optimizer.joint_update and not traits.encoder:
+        raise InputError(
+            f"{key}.optimizer.joint_update: LOL-BO fine-tunes the encoder together with the "
+            f"surrogate and re-encodes the best points; {who} has no encoder (set "
+            "joint_update: false for TuRBO in the latent space)"
+        )
     if offers.surrogate and not traits.encoder and not optimizer.generated_samples:
         raise InputError(
             f"{key}.optimizer.generated_samples must be at least 1: {who} has no encoder, so "

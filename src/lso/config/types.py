@@ -128,16 +128,16 @@ class SurrogateSettings(NamedTuple):
 class OptimizerSettings(NamedTuple):
     """A latent optimiser; the fields another type does not take are None."""
 
-    type: str  # grid | local | sampling | stronger_nas | codes
+    type: str  # grid | local | sampling | stronger_nas | codes | turbo
     batch_size: int | None  # q, points per call; None proposes a whole iteration at once
     bounds: float
     grid_len: int | None  # grid
     surrogate: SurrogateSettings | None  # local, sampling
-    acquisition: str | None
+    acquisition: str | None  # ei | log_ei; turbo: thompson | log_ei
     incumbent: str | None
     n_best: int | None
     n_random: int | None
-    n_candidates: int | None
+    n_candidates: int | None  # turbo: None is the tutorial's min(5000, max(2000, 200 d))
     candidate_distribution: str | None
     dedup_distance: float | None
     generated_samples: int | None
@@ -146,6 +146,30 @@ class OptimizerSettings(NamedTuple):
     method: str | None
     maxiter: int | None
     batch: bool | None
+    length_init: float | None  # turbo: the trust region
+    length_min: float | None
+    length_max: float | None
+    success_tolerance: int | None
+    failure_tolerance: int | None  # None is the tutorial's ceil(max(4/q, d/q))
+    improvement_threshold: float | None
+    perturbation_dims: float | None
+    exact_max: int | None  # turbo: its GPs
+    lengthscale_min: float | None
+    lengthscale_max: float | None
+    noise_min: float | None
+    noise_max: float | None
+    n_inducing: int | None
+    initial_epochs: int | None
+    update_epochs: int | None
+    update_batch_size: int | None
+    update_lr: float | None
+    max_grad_norm: float | None
+    joint_update: bool | None  # turbo: LOL-BO
+    e2e_freq: int | None
+    top_k: int | None
+    joint_epochs: int | None
+    joint_lr: float | None
+    joint_batch_size: int | None
 
 
 class SnapshotSettings(NamedTuple):

@@ -7,6 +7,14 @@ them with the black box, and append them to the data. The thesis proposes all ``
 surrogate fit; Tripp et al. refit after every query (``q = 1``). The state is saved after every
 round, so a killed run resumes where it stopped and, on CPU, ends with exactly the queries an
 uninterrupted run makes.
+
+An optimiser that learns from its own scores (:class:`lso.optimizers.base.ObservingOptimizer`,
+the trust region) is told each round's scores after they are recorded. It may answer that it
+fine-tuned the model (LOL-BO's joint update: a new model version, counted among the
+retrainings) and with points it decoded and scored itself (LOL-BO's recentering). Those are
+oracle calls, recorded as queries of the round and counted against the budget, so every
+method of a comparison spends the same number of black-box calls; ``run.json`` and the
+diagnostics count them as ``recentering_evaluations``.
 """
 
 from __future__ import annotations
@@ -30,7 +38,13 @@ from lso.core.training import fit
 from lso.core.weighting import compute_weights, fb_keep_mask
 from lso.models.base import LatentModel
 from lso.models.fitting import FitSettings
-from lso.optimizers.base import Proposal, SearchContext, build_optimizer, image_keys
+from lso.optimizers.base import (
+    ObservingOptimizer,
+    Proposal,
+    SearchContext,
+    build_optimizer,
+    image_keys,
+)
 from lso.optimizers.grid import latent_grid
 from lso.runtime import training_images
 
@@ -144,7 +158,7 @@ class WeightedRetrainingRun:
             if self.settings.snapshot is not None:
                 self._snapshot(t)
             timings["retrain_seconds"] = time.perf_counter() - start
-        proposal, propose_timings = self._propose()
+        proposal, context, propose_timings = self._propose()
         timings.update(propose_timings)
         if len(proposal.latents) == 0:
             self.state.stalled += 1
@@ -153,8 +167,13 @@ class WeightedRetrainingRun:
             return
         self.state.stalled = 0
         scores = self._record(proposal)
+        queried = len(scores)
+        if isinstance(self.optimizer, ObservingOptimizer):
+            observed = self._observe(proposal, scores, context)
+            queried += int(observed["recentering_evaluations"])
+            timings.update(observed)
         self._log_diagnostics(proposal, scores, timings)
-        self.state.queried_this_iteration += len(scores)
+        self.state.queried_this_iteration += queried
         if self.state.queried_this_iteration >= self.settings.retrain_every:
             self._end_iteration()
 
@@ -202,7 +221,7 @@ class WeightedRetrainingRun:
         train = log[log.split == "train"]
         return {term: float(train[term].mean()) for term in self.model.retrain_diagnostics}
 
-    def _propose(self) -> tuple[Proposal, dict[str, float]]:
+    def _propose(self) -> tuple[Proposal, SearchContext, dict[str, float]]:
         """Fit the constraint to the current data and ask the optimiser for one round."""
         start = time.perf_counter()
         spec = self.settings.constraint
@@ -243,14 +262,43 @@ class WeightedRetrainingRun:
             "constraint_seconds": constraint_seconds,
             "propose_seconds": time.perf_counter() - start,
         }
-        return proposal, timings
+        return proposal, context, timings
+
+    def _observe(
+        self, proposal: Proposal, scores: np.ndarray, context: SearchContext
+    ) -> dict[str, float]:
+        """Tell the optimiser the round's scores; record the points it scored itself as
+        queries, within what is left of the budget. Returns the round's diagnostics of it."""
+        assert isinstance(self.optimizer, ObservingOptimizer)
+        left = self.settings.budget - self.n_queries
+        observation = self.optimizer.observe(self.model, proposal, scores, context, left)
+        if observation.model_updated:
+            self.state.n_retrainings += 1
+        evaluated = observation.evaluated
+        n = 0 if evaluated is None else len(evaluated.scores)
+        if evaluated is not None and n:
+            nan = np.full(n, np.nan)  # not proposed under the constraint: re-encoded data
+            self._add_queries(evaluated.latents, evaluated.images, evaluated.scores, nan)
+            self.state.recentering_evaluations += n
+        return {**observation.diagnostics, "recentering_evaluations": float(n)}
 
     def _record(self, proposal: Proposal) -> np.ndarray:
-        """Score the proposal with the black box, log one row per query, grow the data."""
+        """Score the proposal with the black box and record its queries."""
         scores = self.objective(proposal.images)
+        self._add_queries(proposal.latents, proposal.images, scores, proposal.log_density)
+        return scores
+
+    def _add_queries(
+        self,
+        latents: np.ndarray,
+        images: np.ndarray,
+        scores: np.ndarray,
+        log_densities: np.ndarray,
+    ) -> None:
+        """Log one row per query, remember the images, grow the data."""
         best = max((row["best_so_far"] for row in self.state.rows[-1:]), default=-np.inf)
         for z, image, score, log_density in zip(
-            proposal.latents, proposal.images, scores, proposal.log_density, strict=True
+            latents, images, scores, log_densities, strict=True
         ):
             best = max(best, float(score))
             self.state.rows.append(
@@ -266,12 +314,11 @@ class WeightedRetrainingRun:
             )
             self.state.latents.append([float(v) for v in z])
             self.state.images.append(to_uint8(image))
-        self.known.update(image_keys(proposal.images))
-        self._append(proposal.images, scores)
+        self.known.update(image_keys(images))
+        self._append(images, scores)
         logger.info(
             "iteration %d: %d queries so far, best %.4f", self.state.iteration, self.n_queries, best
         )
-        return scores
 
     def _log_diagnostics(
         self, proposal: Proposal, scores: np.ndarray, timings: dict[str, float]
@@ -325,6 +372,7 @@ class WeightedRetrainingRun:
             "n_queries": self.n_queries,
             "n_retrainings": self.state.n_retrainings,
             "oracle_evaluations": self.state.oracle_evaluations,
+            "recentering_evaluations": self.state.recentering_evaluations,
             "budget_spent": self.n_queries == self.settings.budget,
             "device": str(self.device),
             "settings": _as_json(self.settings),

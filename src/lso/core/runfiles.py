@@ -50,6 +50,7 @@ RUN_INFO_KEYS = (
     "n_queries",
     "n_retrainings",
     "oracle_evaluations",
+    "recentering_evaluations",
     "budget_spent",
     "device",
     "settings",

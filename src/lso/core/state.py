@@ -37,6 +37,7 @@ class LoopState:
     snapshot_iterations: list[int] = field(default_factory=list)
     n_retrainings: int = 0
     oracle_evaluations: int = 0
+    recentering_evaluations: int = 0  # LOL-BO's recentering: queries the optimiser made
     elapsed: float = 0.0
     stalled: int = 0
     rng: dict[str, Any] = field(default_factory=dict)

@@ -68,11 +68,14 @@ JUDGED_COLUMNS = (
 def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.DataFrame:
     """One row per experiment × seed with the final top-k scores and the cost of the run.
 
-    ``budget_spent`` is False for a run that ended short of its budget (the optimiser found
-    no new valid point, even after drawing more candidates): its top-k scores then mean less,
-    and the mean ± std table counts such runs. Runs a judge has evaluated (an
-    ``evaluation.json`` in the run folder) also get its columns (validity, judge scores,
-    distances), read from their own folder so they cannot be misassigned.
+    The cost is the wall time (also per query) and the black-box calls beyond the queries
+    (``oracle_evaluations``: the grid's hidden scoring, generated samples); the queries
+    include the ``recentering_evaluations`` LOL-BO spends, so ``queries`` is every oracle call
+    a method's budget paid for. ``budget_spent`` is False for a run that ended short of its
+    budget (the optimiser found no new valid point, even after drawing more candidates): its
+    top-k scores then mean less, and the mean ± std table counts such runs. Runs a judge has
+    evaluated (an ``evaluation.json`` in the run folder) also get its columns (validity, judge
+    scores, distances), read from their own folder so they cannot be misassigned.
     """
     columns = [
         "experiment",
@@ -82,7 +85,9 @@ def summarise_runs(runs: list[Run], top_k: tuple[int, ...] = (1, 10)) -> pd.Data
         "budget_spent",
         *(top_k_column(k) for k in top_k),
         "wall_seconds",
+        "seconds_per_query",
         "oracle_evaluations",
+        "recentering_evaluations",
     ]
     rows = [_summary_row(run, top_k) for run in runs]
     judged = [column for column in JUDGED_COLUMNS if any(column in row for row in rows)]
@@ -126,6 +131,41 @@ def mean_std_table(summary: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+# What a comparison of methods shows besides the top-k scores: the oracle calls LOL-BO spent
+# on recentering (part of every method's equal budget), the wall time per query, and the
+# judges' view of the queries where there is one; with the decimals each deserves.
+COMPARED_COLUMNS = {
+    "recentering_evaluations": 1,
+    "seconds_per_query": 2,
+    "validity": 2,
+    "frechet_distance": 1,
+    "judge_top_mean": 4,
+}
+
+
+def comparison_table(
+    summary: pd.DataFrame, experiments: list[str], labels: dict[str, str]
+) -> pd.DataFrame:
+    """One row per method of a comparison, in the comparison's order: its label, seeds and
+    "mean ± std" over seeds of the final top-k scores and of :data:`COMPARED_COLUMNS` (those
+    some run has)."""
+    table = mean_std_table(summary).set_index("experiment")
+    metrics = {c: 4 for c in summary.columns if c.startswith("final_top")}
+    metrics.update({c: d for c, d in COMPARED_COLUMNS.items() if c in summary.columns})
+    rows = []
+    for experiment in experiments:
+        stats = table.loc[experiment]
+        row = {
+            "method": labels.get(experiment, experiment),
+            "experiment": experiment,
+            "seeds": int(stats["n_seeds"]),
+        }
+        for metric, digits in metrics.items():
+            row[metric] = _format_mean_std(stats[f"{metric}_mean"], stats[f"{metric}_std"], digits)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
     scores = run.queries["score"].to_numpy(dtype=np.float64)
     row: dict[str, Any] = {
@@ -139,7 +179,9 @@ def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
         curve = top_k_curve(scores, k)
         row[top_k_column(k)] = curve[-1] if len(curve) else np.nan
     row["wall_seconds"] = float(run.info["wall_seconds"])
+    row["seconds_per_query"] = row["wall_seconds"] / len(scores) if len(scores) else np.nan
     row["oracle_evaluations"] = int(run.info["oracle_evaluations"])
+    row["recentering_evaluations"] = int(run.info["recentering_evaluations"])
     evaluation = run.run_dir / EVALUATION_FILE
     if evaluation.is_file():
         judged = json.loads(evaluation.read_text())
@@ -147,6 +189,6 @@ def _summary_row(run: Run, top_k: tuple[int, ...]) -> dict[str, Any]:
     return row
 
 
-def _format_mean_std(mean: float, std: float) -> str:
-    spread = "n/a" if np.isnan(std) else f"{std:.4f}"
-    return f"{mean:.4f} ± {spread}"
+def _format_mean_std(mean: float, std: float, digits: int = 4) -> str:
+    spread = "n/a" if np.isnan(std) else f"{std:.{digits}f}"
+    return f"{mean:.{digits}f} ± {spread}"

@@ -189,6 +189,7 @@ DIAGNOSTIC_PANELS = (
     ("propose_seconds", "whole proposal", "seconds"),
     ("predictive_log_likelihood", "predictive log likelihood of proposals", "mean log density"),
     ("codes_used", "codebook usage in retraining", "codes per batch"),
+    ("trust_region_length", "trust-region side (TuRBO)", "fraction of the search box"),
 )
 
 

@@ -4,6 +4,13 @@ The loop hands an optimiser the current model and a :class:`SearchContext` (data
 constraint, images already seen) and asks for ``n`` new points; the optimiser returns a
 :class:`Proposal`. Optimisers that keep state between iterations (warm starts) expose it
 through ``state_dict``/``load_state_dict`` so that a resumed run continues identically.
+
+An optimiser that learns from the scores of its own proposals (a trust region that grows and
+shrinks with its successes) is also an :class:`ObservingOptimizer`: after scoring a round the
+loop tells it the scores, and it may answer with an :class:`Observation`: that it changed the
+model (LOL-BO's joint fine-tuning) and which points it decoded and scored itself (LOL-BO's
+recentering). Those are oracle calls like any query, so the loop records them as queries and
+counts them against the budget, which it passes as ``max_evaluations``.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -56,12 +63,46 @@ class Proposal:
     predicted_var: np.ndarray | None = None
 
 
+@dataclass
+class Evaluated:
+    """Points an optimiser decoded and scored with the black box itself, as queries count."""
+
+    latents: np.ndarray  # (m, d) float64
+    images: np.ndarray  # (m, *image_shape) float32
+    scores: np.ndarray  # (m,) float64
+
+
+@dataclass
+class Observation:
+    """An optimiser's answer to a round's scores (see :class:`ObservingOptimizer`)."""
+
+    model_updated: bool = False
+    evaluated: Evaluated | None = None
+    diagnostics: dict[str, float] = field(default_factory=dict)
+
+
 class LatentOptimizer(Protocol):
     def propose(self, model: LatentModel, n: int, context: SearchContext) -> Proposal: ...
 
     def state_dict(self) -> dict: ...
 
     def load_state_dict(self, state: dict) -> None: ...
+
+
+@runtime_checkable
+class ObservingOptimizer(LatentOptimizer, Protocol):
+    def observe(
+        self,
+        model: LatentModel,
+        proposal: Proposal,
+        scores: np.ndarray,
+        context: SearchContext,
+        max_evaluations: int,
+    ) -> Observation:
+        """Learn from the ``scores`` of ``proposal``; ``context`` is the one it was made in
+        (with the proposal's images already among ``known``), and at most
+        ``max_evaluations`` oracle calls of the budget are left."""
+        ...
 
 
 def build_optimizer(settings: OptimizerSettings) -> LatentOptimizer:

@@ -101,7 +101,7 @@ class BayesOptimizer(ABC):
         pool = self._ranked_pool(fit, candidates, n, context)
         acquisition_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        latents, images = _first_new(model, pool, n, context, self.settings.dedup_distance)
+        latents, images = first_new(model, pool, n, context, self.settings.dedup_distance)
         mean, var = fit.surrogate.predict(latents)
         log_density = log_density_of(context.constraint, latents, context.device)
         return Proposal(
@@ -132,25 +132,16 @@ class BayesOptimizer(ABC):
         """Draw and score ``generated_samples`` prior points once per model version.
 
         Returns the number of black-box evaluations spent (0 when the current model's
-        samples are already there). The draws depend on the run seed and the model version
-        only, so a resumed run draws the same ones.
+        samples are already there).
         """
         n = self.settings.generated_samples or 0
         if n == 0 or self._generated.get("version") == context.model_version:
             return 0
-        latents = np.random.default_rng((context.run_seed, context.model_version)).standard_normal(
-            (n, model.latent_dim)
-        )
-        scores = np.concatenate(
-            [
-                context.objective(decode_queries(model, part, context.device))
-                for part in np.array_split(latents, -(-n // EVAL_CHUNK))
-            ]
-        )
+        latents, scores = score_generated_samples(model, n, context)
         self._generated = {
             "version": context.model_version,
             "latents": torch.as_tensor(latents),
-            "scores": torch.as_tensor(np.asarray(scores, dtype=np.float64)),
+            "scores": torch.as_tensor(scores),
         }
         return n
 
@@ -215,12 +206,7 @@ class BayesOptimizer(ABC):
             drawn += len(candidates)
             if context.constraint is None:
                 return candidates, drawn, len(candidates)
-            density = np.concatenate(
-                [
-                    log_density_of(context.constraint, part, context.device)
-                    for part in np.array_split(candidates, -(-len(candidates) // DENSITY_CHUNK))
-                ]
-            )
+            density = chunked_log_density(candidates, context)
             valid = density >= context.constraint.threshold
             kept.append(candidates[valid])
             rejected.append(candidates[~valid])
@@ -263,6 +249,41 @@ class SamplingOptimizer(BayesOptimizer):
         return candidates[np.argsort(-values, kind="stable")]
 
 
+def accepted_by_constraint(latents: np.ndarray, context: SearchContext) -> np.ndarray:
+    """Which latent points the constraint accepts (all of them without one), as a mask."""
+    if context.constraint is None:
+        return np.ones(len(latents), dtype=bool)
+    return chunked_log_density(latents, context) >= context.constraint.threshold
+
+
+def chunked_log_density(latents: np.ndarray, context: SearchContext) -> np.ndarray:
+    """The constraint's log density of many points, ``DENSITY_CHUNK`` at a time."""
+    chunks = np.array_split(latents, max(1, -(-len(latents) // DENSITY_CHUNK)))
+    return np.concatenate(
+        [log_density_of(context.constraint, part, context.device) for part in chunks]
+    )
+
+
+def score_generated_samples(
+    model: LatentModel, n: int, context: SearchContext
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` N(0, I) latent points, decoded and scored by the black box (``n`` oracle calls).
+
+    The draws depend on the run seed and the model version only, so a resumed run draws the
+    same ones.
+    """
+    latents = np.random.default_rng((context.run_seed, context.model_version)).standard_normal(
+        (n, model.latent_dim)
+    )
+    scores = np.concatenate(
+        [
+            context.objective(decode_queries(model, part, context.device))
+            for part in np.array_split(latents, -(-n // EVAL_CHUNK))
+        ]
+    )
+    return latents, np.asarray(scores, dtype=np.float64)
+
+
 def evaluate_acquisition(
     acquisition: AcquisitionFunction, latents: np.ndarray, device: torch.device
 ) -> np.ndarray:
@@ -275,7 +296,7 @@ def evaluate_acquisition(
     return np.concatenate(values) if values else np.zeros(0)
 
 
-def _first_new(
+def first_new(
     model: LatentModel, pool: np.ndarray, n: int, context: SearchContext, min_distance: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` points of ``pool`` that are ``min_distance`` apart and decode to new images.

@@ -36,5 +36,7 @@ OPTIMIZERS: Registry[OptimizerTraits] = Registry(
         "codes": Entry(
             "lso.optimizers.codes", "CodeOptimizer", OptimizerTraits(latents=("codes",))
         ),
+        # TuRBO in the latent space; LOL-BO with joint_update
+        "turbo": Entry("lso.optimizers.turbo", "TurboOptimizer", OptimizerTraits()),
     },
 )

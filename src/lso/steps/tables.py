@@ -9,7 +9,7 @@ import pandas as pd
 
 from lso.core.paired import paired_comparison
 from lso.core.runfiles import load_run
-from lso.core.summary import mean_std_table, summarise_runs
+from lso.core.summary import comparison_table, mean_std_table, summarise_runs
 from lso.utils import PathLike, atomic_path
 
 
@@ -94,3 +94,16 @@ def _agreement_columns(values: dict, prefix: str = "") -> dict:
 
 def _summary_of(run_dirs: list[PathLike], top_k: list[int]) -> pd.DataFrame:
     return summarise_runs([load_run(d) for d in run_dirs], top_k=tuple(top_k))
+
+
+def compare(
+    run_dirs: dict[str, list[PathLike]],
+    labels: dict[str, str],
+    top_k: list[int],
+    output: PathLike,
+) -> None:
+    """Write one comparison's table: a row per experiment (method), mean ± std over seeds."""
+    runs = [load_run(d) for dirs in run_dirs.values() for d in dirs]
+    table = comparison_table(summarise_runs(runs, top_k=tuple(top_k)), list(run_dirs), labels)
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False)
