@@ -48,13 +48,13 @@ from loop_iteration import timed  # benchmarks/: median seconds after a warm-up 
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
-from lso.config.parse import apply_experiment_defaults, surrogate_from, surrogate_settings
+from lso.config.parse import apply_defaults, surrogate_from, surrogate_settings
 from lso.config.schema import load_schema, validated
 from lso.constraints.base import encode_dataset
 from lso.core.training import fit
+from lso.models.base import decode_queries
 from lso.models.build import build_model
 from lso.models.fitting import FitSettings
-from lso.optimizers.base import decode_queries
 from lso.runtime import inference_batch_size, precision_policy, resolve_device
 from lso.surrogates.build import build_surrogate
 from lso.tasks.faces.objective import SmileObjective
@@ -62,6 +62,7 @@ from lso.tasks.faces.objective import SmileObjective
 REPO = Path(__file__).resolve().parents[1]
 N_FACES = 144_000
 N_PREDICTOR = 91_000
+PREDICTOR_ROLES = ("black_box", "judge")
 N_THREES = 6_450
 FACE_SHAPE = (3, 64, 64)
 PER_IMAGE = 32  # images timed per decode/encode/score measurement (x8 on a GPU)
@@ -72,7 +73,7 @@ CHEAP_STEP = 1.0  # seconds: a step cheaper than this at TIMED_BATCH is timed at
 def thesis_spec() -> dict[str, Any]:
     """configs/thesis.yaml with every default filled (its data paths are not needed)."""
     raw = yaml.safe_load((REPO / "configs" / "thesis.yaml").read_text())
-    apply_experiment_defaults(raw)
+    apply_defaults(raw)
     return validated(raw, load_schema())
 
 
@@ -91,14 +92,14 @@ def model_costs(spec: dict[str, Any], device: torch.device) -> dict[str, float]:
     model = build_model(spec["type"], {"latent_dim": spec["latent_dim"], **spec["hparams"]})
     model.to(device)
     batch = spec["batch_size"]
-    timed = min(batch, inference_batch_size(device, TIMED_BATCH))
-    data = images_for(spec["type"], timed)
+    small = min(batch, inference_batch_size(device, TIMED_BATCH))
+    data = images_for(spec["type"], small)
     n_dis = spec["hparams"].get("n_dis", 1)  # a GAN's generator step: n_dis critic batches
     steps = 1
-    settings = FitSettings(epochs=steps * n_dis, batch_size=timed, lr=1e-4)
+    settings = FitSettings(epochs=steps * n_dis, batch_size=small, lr=1e-4)
     generator = torch.Generator().manual_seed(0)
     step = timed(lambda: fit(model, data, settings, generator=generator), 1, device) / steps
-    if step < CHEAP_STEP and timed < batch:  # small networks: their fixed costs matter
+    if step < CHEAP_STEP and small < batch:  # small networks: their fixed costs matter
         data = images_for(spec["type"], batch)
         settings = FitSettings(epochs=steps * n_dis, batch_size=batch, lr=1e-4)
         step = timed(lambda: fit(model, data, settings, generator=generator), 1, device) / steps
@@ -121,21 +122,19 @@ def model_costs(spec: dict[str, Any], device: torch.device) -> dict[str, float]:
 
 
 def predictor_costs(spec: dict[str, Any], device: torch.device) -> dict[str, float]:
-    """The thesis-size smile predictor: one training step, and scoring per image."""
-    hparams = {
-        "n_classes": 6,
-        "widths": spec["widths"],
-        "blocks": spec["blocks"],
-        "input_size": spec["input_size"],
-    }
-    model = build_model("resnet_classifier", hparams).to(device)
-    timed = min(spec["batch_size"], inference_batch_size(device, TIMED_BATCH))
-    data = images_for("face", timed)
-    labels = torch.zeros(timed, dtype=torch.int64)
-    settings = FitSettings(epochs=1, batch_size=timed, lr=1e-3)
+    """One thesis-size smile predictor (the black box or the judge, as configured): one
+    training step, and scoring per image."""
+    hparams = {"n_classes": 6, "widths": spec["widths"], "input_size": spec["input_size"]}
+    if "blocks" in spec:
+        hparams["blocks"] = spec["blocks"]
+    model = build_model(spec["architecture"], hparams).to(device)
+    small = min(spec["batch_size"], inference_batch_size(device, TIMED_BATCH))
+    data = images_for("face", small)
+    labels = torch.zeros(small, dtype=torch.int64)
+    settings = FitSettings(epochs=1, batch_size=small, lr=1e-3)
     generator = torch.Generator().manual_seed(0)
     step = timed(lambda: fit(model, data, settings, generator=generator, targets=labels), 1, device)
-    step *= spec["batch_size"] / timed
+    step *= spec["batch_size"] / small
     objective = SmileObjective(model, inference_batch_size(device, 256))
     count = inference_batch_size(device, PER_IMAGE)
     faces = images_for("face", count).numpy().astype(np.float32) / 255.0
@@ -233,13 +232,11 @@ def pretraining_rows(spec: dict[str, Any], costs: dict[str, dict[str, float]]) -
         per_epoch_batches = (N_FACES if faces else N_THREES) // model["batch_size"]
         steps = per_epoch_batches / model["hparams"].get("n_dis", 1)
         rows.append(_row(name, costs[name]["step"], steps, model["epochs"]))
-    predictor = spec["predictor"]
-    steps = N_PREDICTOR // predictor["batch_size"]
-    row = _row(
-        "predictor (x2: black box, judge)", costs["predictor"]["step"], steps, predictor["epochs"]
-    )
-    row["hours"] *= 2
-    rows.append(row)
+    for role in PREDICTOR_ROLES:
+        predictor = spec["predictor"][role]
+        steps = N_PREDICTOR // predictor["batch_size"]
+        name = f"{role} ({predictor['architecture']})"
+        rows.append(_row(name, costs[role]["step"], steps, predictor["epochs"]))
     return rows
 
 
@@ -266,7 +263,7 @@ def iteration_parts(
     optimizer, constraint = experiment["optimizer"], experiment["constraint"]
     r = experiment["retrain_every"]
     r = experiment["budget"] if math.isinf(r) else int(r)
-    score = costs["predictor"]["score"] if faces else 0.0
+    score = costs["black_box"]["score"] if faces else 0.0
     n_dis = model["hparams"].get("n_dis", 1)
     batches = experiment["retrain_epochs"] * n / experiment["batch_size"]
     step = m["step"] * experiment["batch_size"] / model["batch_size"]
@@ -351,13 +348,14 @@ def run_rows(spec: dict[str, Any], costs: dict[str, dict[str, float]]) -> list[d
 def measure(spec: dict[str, Any], device: torch.device) -> dict[str, dict[str, float]]:
     """Every cost, each network timed once per architecture (the two SN-GANs differ only in
     their first linear layer's input: z = 64 or 128)."""
-    costs, timed = {}, {}
+    costs, by_architecture = {}, {}
     for name, model in spec["models"].items():
         key = json.dumps([model["type"], model["batch_size"], model["hparams"]], sort_keys=True)
-        if key not in timed:
-            timed[key] = model_costs(model, device)
-        costs[name] = timed[key]
-    costs["predictor"] = predictor_costs(spec["predictor"], device)
+        if key not in by_architecture:
+            by_architecture[key] = model_costs(model, device)
+        costs[name] = by_architecture[key]
+    for role in PREDICTOR_ROLES:
+        costs[role] = predictor_costs(spec["predictor"][role], device)
     costs["surrogates"] = {**surrogate_costs(device), **single_call_seconds(device)}
     return costs
 

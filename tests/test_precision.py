@@ -15,9 +15,10 @@ import pytest
 import torch
 
 from lso.core.training import evaluate_loss, fit
+from lso.models.base import decode_queries
 from lso.models.build import build_model
 from lso.models.fitting import FitSettings
-from lso.optimizers.base import decode_queries, image_keys
+from lso.optimizers.base import image_keys
 from lso.runtime import (
     configure_precision,
     host_images,

@@ -103,8 +103,7 @@ def fit(
     validation images then need their ``val_targets`` too. A model with a procedure of its
     own (a GAN's alternating steps, ``trains_itself``) runs that instead, on the same batches.
     ``progress(step, total)`` is called after every step (every generator step of a GAN).
-    ``transform`` changes each training batch before the step (augmentation); validation
-    sees the images as they are.
+    ``transform`` augments each training batch; validation sees the images as they are.
     """
     if model.trains_itself:
         return model.train_itself(
@@ -115,9 +114,7 @@ def fit(
             description=description,
             progress=progress,
         )
-    _check_targets("targets", train_images, targets)
-    if val_images is not None and (targets is None) != (val_targets is None):
-        raise InputError("give both targets and val_targets, or neither, when validating")
+    _check_all_targets(train_images, targets, val_images, val_targets)
     optimiser = _make_optimiser(model, settings)
     plateau = model.plateau_scheduler(optimiser) if settings.use_plateau_scheduler else None
     batches = batch_indices(len(train_images), settings, weights, generator)
@@ -126,9 +123,7 @@ def fit(
     rows: list[dict[str, float | int | str]] = []
     device = model_device(model)
     for step, index in enumerate(tqdm(batches, desc=description, leave=False, disable=None), 1):
-        batch = unit_batch(train_images, index, device)
-        if transform is not None:
-            batch = transform(batch)
+        batch = _training_batch(train_images, index, device, transform)
         terms = _train_step(model, optimiser, decay, batch, _rows(targets, index))
         if progress is not None:
             progress(step, len(batches))
@@ -142,6 +137,28 @@ def fit(
             _log_epoch(description, step / per_epoch, terms, val_terms)
     model.eval()
     return pd.DataFrame(rows)
+
+
+def _check_all_targets(
+    train_images: torch.Tensor,
+    targets: torch.Tensor | None,
+    val_images: torch.Tensor | None,
+    val_targets: torch.Tensor | None,
+) -> None:
+    _check_targets("targets", train_images, targets)
+    if val_images is not None and (targets is None) != (val_targets is None):
+        raise InputError("give both targets and val_targets, or neither, when validating")
+
+
+def _training_batch(
+    images: torch.Tensor,
+    index: torch.Tensor,
+    device: torch.device,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None,
+) -> torch.Tensor:
+    """The batch on the model's device in [0, 1], augmented by ``transform`` when given."""
+    batch = unit_batch(images, index, device)
+    return batch if transform is None else transform(batch)
 
 
 def _train_step(

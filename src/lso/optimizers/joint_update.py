@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from lso.constraints.base import encode_dataset
-from lso.models.base import LatentModel
-from lso.optimizers.base import Evaluated, SearchContext, decode_queries, image_keys
+from lso.models.base import LatentModel, decode_queries
+from lso.optimizers.base import Evaluated, SearchContext, image_keys
 from lso.optimizers.trust_region import to_unit
 from lso.surrogates.turbo_gp import ApproximateGP
 

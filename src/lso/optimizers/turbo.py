@@ -46,12 +46,11 @@ from gpytorch.settings import max_cholesky_size
 
 from lso.config.types import OptimizerSettings
 from lso.constraints.base import encoder_means
-from lso.models.base import LatentModel
+from lso.models.base import LatentModel, decode_queries
 from lso.optimizers.base import (
     Observation,
     Proposal,
     SearchContext,
-    decode_queries,
     image_keys,
     log_density_of,
 )
