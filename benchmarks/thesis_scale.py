@@ -10,9 +10,10 @@ shape (cost does not depend on what the weights learned): a few training steps a
 thesis's batch size, and decoding, encoding, scoring and discriminating per image. The
 surrogates are fitted at the thesis's training-set sizes (DNGO on 10,000 and on 100,000
 points for fewer epochs, scaled to 100; the GP on 6,500 16-D points; stronger-NAS's sparse
-GP on 1,100 128-D points; LightGBM on 10,000 code grids), the GMM on 20,000 codes (scaled to
-the data). The projections multiply these by the counts of configs/thesis.yaml and by the
-data sizes below, which are estimates (the thesis's own files are not public):
+GP on 1,100 128-D points; LightGBM on 10,000 code grids; the trust-region optimiser's
+approximate GP, below), the GMM on 20,000 codes (scaled to the data). The projections
+multiply these by the counts of configs/thesis.yaml and by the data sizes below, which are
+estimates (the thesis's own files are not public):
 
 * N_FACES = 144,000 CelebA-Dialog training faces at Smiling <= 2 (about 160,000 such faces
   of the 202,578 labelled ones, 10 % held out); the predictors train on half of all labelled
@@ -27,9 +28,43 @@ timed at their full batch. The two SN-GANs (z = 64 and 128) are timed once.
 
 SLSQP (the ``local`` optimiser) is projected at its iteration cap (n_starts x maxiter
 evaluations of the acquisition and constraint gradients): an upper bound, as searches usually
-stop earlier. A run's time is its iterations (the first with the initial retraining) for one
-seed; pretraining is counted once per model, in its own table. On a GPU pass
-``--device cuda`` (skipped with a message when there is none). The last line is JSON.
+stop earlier. The constraint is counted once per round, not once per iteration, because the
+loop refits it every round (its data grow by each round's queries): the runs with several
+rounds per retraining (q < r: standard LSO, the trust-region runs but one, stronger-NAS) pay
+it every round. The GMM's fit is timed cold although the loop warm-starts EM, because at
+16-D EM converges in as many iterations from last round's mixture as from k-means
+(``bo_iteration.py`` in benchmarks/README.md).
+
+The trust-region runs (``turbo``: TuRBO-L, LOL-BO, weighted retraining with TuRBO's
+proposals) are projected with the approximate GP only: 6,450 digits and 144,000 faces exceed
+``exact_max``, so the exact GP never runs at thesis size and is not timed. A training step
+of the approximate GP costs the same whatever its training set (the 1,024 inducing points
+rule it), so one epoch is timed on 10,000 points and scaled linearly, as is placing the
+inducing points (greedy variance reduction, linear in the points; once per run, as the GP
+persists). Its training set is taken as the n data, as for retraining: the queries add at
+most 500 points (8 % of the digits, 0.3 % of the faces). Every model version costs one
+training over all points for ``initial_epochs``, because the data are then re-encoded and
+the GP's set rebuilt, and every later round one update on its q points; so weighted
+retraining with TuRBO (q = r) pays the full training every round. Each round's candidates
+are the tutorial's number, all taken as valid, drawn once and Thompson-sampled once:
+sampling costs the cube of the valid candidates, so counting them all is an upper bound,
+while a region halved for want of valid candidates, or picks re-drawn because they decode to
+known images, would add draws that are not counted.
+
+LOL-BO is projected as if no round found a new best, the pace at which its joint updates
+come fastest: one after every ``e2e_freq`` rounds, its recentering scoring the newest batch
+and the top k (taken as disjoint, every decode a new image) out of the budget, so 500 calls
+buy 50 rounds, 5 joint updates and 250 recentred points. Each joint update starts a model
+version whose GP trains over all points again, which dominates the run at thesis size; a run
+whose rounds do improve has fewer joint updates and more rounds, TuRBO-L's row being the
+limit. A fine-tuning step is counted as the model's training step per image, plus its
+encoder's forward and backward (three encodes per image) and one minibatch step of the GP
+per batch; the recentred points are encoded once more before they are decoded and scored.
+
+A run's time is its iterations (the first with the initial retraining and, for the
+trust-region runs, the GP's construction) for one seed; pretraining is counted once per
+model, in its own table. On a GPU pass ``--device cuda`` (skipped with a message when there
+is none). The last line is JSON.
 """
 
 from __future__ import annotations
@@ -44,6 +79,8 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
+from botorch.generation import MaxPosteriorSampling
+from gpytorch.settings import max_cholesky_size
 from loop_iteration import timed  # benchmarks/: median seconds after a warm-up call
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
@@ -55,8 +92,10 @@ from lso.core.training import fit
 from lso.models.base import decode_queries
 from lso.models.build import build_model
 from lso.models.fitting import FitSettings
+from lso.optimizers.trust_region import box, box_candidates, to_unit
 from lso.runtime import inference_batch_size, precision_policy, resolve_device
 from lso.surrogates.build import build_surrogate
+from lso.surrogates.turbo_gp import ApproximateGP, KernelBounds, lengthscales
 from lso.tasks.faces.objective import SmileObjective
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +106,7 @@ N_THREES = 6_450
 FACE_SHAPE = (3, 64, 64)
 PER_IMAGE = 32  # images timed per decode/encode/score measurement (x8 on a GPU)
 TIMED_BATCH = 8  # training steps are timed at this batch (x8 on a GPU) and scaled linearly
+TURBO_POINTS = 10_000  # the approximate GP's epoch is timed on this many points, scaled linearly
 CHEAP_STEP = 1.0  # seconds: a step cheaper than this at TIMED_BATCH is timed at full batch
 
 
@@ -177,6 +217,85 @@ def surrogate_costs(device: torch.device) -> dict[str, float]:
     return costs
 
 
+def turbo_costs(spec: dict[str, Any], device: torch.device) -> dict[str, float]:
+    """The trust-region optimiser's approximate GP (``lso.surrogates.turbo_gp``) at the
+    settings of the config's turbo runs, per latent size (16 and 64)."""
+    settings = {}
+    for experiment in spec["experiments"].values():
+        if experiment["optimizer"]["type"] == "turbo":
+            d = spec["models"][experiment["model"]]["latent_dim"]
+            settings.setdefault(d, experiment["optimizer"])
+    costs = {}
+    for d, turbo in sorted(settings.items()):
+        costs.update(_turbo_costs_at(d, turbo, device))
+    return costs
+
+
+def _turbo_costs_at(d: int, turbo: dict[str, Any], device: torch.device) -> dict[str, float]:
+    """Building the GP (inducing points placed among 10,000 points; per point), one training
+    epoch over those points (per point, and per minibatch step), an update (``update_epochs``
+    over one round's q new points) and one round's Thompson sampling over the default number
+    of Sobol candidates, drawn and sampled as :class:`lso.optimizers.turbo.TurboOptimizer`
+    does."""
+    rng = np.random.default_rng(d)
+    bounds = KernelBounds(
+        turbo["lengthscale_min"], turbo["lengthscale_max"], turbo["noise_min"], turbo["noise_max"]
+    )
+    q = turbo["batch_size"] or 5
+
+    def points(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = to_unit(torch.as_tensor(rng.standard_normal((n, d))), 3.0)
+        return x.to(device), torch.sin(6 * x[:, :3]).sum(1).to(device)
+
+    x, y = points(TURBO_POINTS)
+    ApproximateGP(x[:64], turbo["n_inducing"], bounds)  # imports and first calls
+    start = _synchronised(device)
+    gp = ApproximateGP(x, turbo["n_inducing"], bounds)
+    costs = {f"turbo_build_{d}d": (_synchronised(device) - start) / TURBO_POINTS}
+    generator = torch.Generator().manual_seed(0)
+
+    def train(x: torch.Tensor, y: torch.Tensor, epochs: int) -> None:
+        gp.train(
+            x,
+            y,
+            epochs=epochs,
+            batch_size=turbo["update_batch_size"],
+            lr=turbo["update_lr"],
+            max_grad_norm=turbo["max_grad_norm"],
+            generator=generator,
+        )
+
+    train(x[:256], y[:256], 1)  # warm-up: the first steps of a new model
+    start = _synchronised(device)
+    train(x, y, 1)
+    epoch = _synchronised(device) - start
+    costs[f"turbo_epoch_{d}d"] = epoch / TURBO_POINTS
+    costs[f"turbo_step_{d}d"] = epoch / math.ceil(TURBO_POINTS / turbo["update_batch_size"])
+    new_x, new_y = points(q)
+    costs[f"turbo_update_{d}d"] = timed(
+        lambda: train(new_x, new_y, turbo["update_epochs"]), 1, device
+    )
+    count = turbo["n_candidates"] or min(5000, max(2000, 200 * d))
+    center = x[0].cpu()
+    lower, upper = box(center, lengthscales(gp.model).cpu(), turbo["length_init"])
+    sampler = MaxPosteriorSampling(gp.model, replacement=False)
+
+    def thompson() -> None:
+        candidates = box_candidates(center, lower, upper, count, turbo["perturbation_dims"], 0)
+        with torch.no_grad(), max_cholesky_size(float("inf")):
+            sampler(candidates.to(device), num_samples=q)
+
+    costs[f"turbo_thompson_{d}d"] = timed(thompson, 1, device)
+    costs[f"turbo_candidates_{d}d"] = float(count)
+    return costs
+
+
+def _synchronised(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
 def _per_row(predict, d: int, device: torch.device, n: int = 20_000) -> float:
     """Seconds per candidate of a surrogate's prediction."""
     queries = np.random.default_rng(1).standard_normal((n, d))
@@ -269,16 +388,84 @@ def iteration_parts(
     step = m["step"] * experiment["batch_size"] / model["batch_size"]
     parts = {"retrain": max(1, round(batches / n_dis)) * step}
     kind = constraint["type"]
-    parts["constraint"] = {
+    q = optimizer.get("batch_size") or r
+    rounds = math.ceil(r / q)  # the loop fits the constraint every round
+    if optimizer["type"] == "turbo" and optimizer["joint_update"]:
+        if r != experiment["budget"]:
+            raise NotImplementedError("LOL-BO is projected with retrain_every .inf only")
+        rounds = joint_update_schedule(optimizer, r)["rounds"]
+    parts["constraint"] = rounds * {
         "gmm_full": n * m.get("encode", 0.0),
         "gmm_fit": n * (m.get("encode", 0.0) + s.get(f"gmm_fit_{model['latent_dim']}d", 0.0)),
         "discriminator": constraint.get("n_samples", 0) * m.get("discriminate", 0.0),
     }.get(kind, 0.0)
     generated = optimizer.get("generated_samples") or 0
     parts["generated samples"] = generated * (m["decode"] + score)
-    parts["search"] = search_seconds(optimizer, kind, model, m, s, n, r)
-    parts["queries"] = r * (m["decode"] + score)
+    recentred = 0  # LOL-BO's recentred points: encoded again, then decoded and scored
+    if optimizer["type"] == "turbo":
+        parts["search"], recentred = turbo_search(optimizer, kind, model, m, s, n, r)
+    else:
+        parts["search"] = search_seconds(optimizer, kind, model, m, s, n, r)
+    parts["queries"] = r * (m["decode"] + score) + recentred * m.get("encode", 0.0)
     return parts
+
+
+def turbo_search(optimizer, constraint, model, m, s, n, r) -> tuple[float, int]:
+    """Seconds of the trust-region optimiser's calls in one iteration (one model version,
+    or for LOL-BO the whole run), and the points LOL-BO's recentering scores (0 otherwise).
+
+    Per model version the approximate GP trains on every point for ``initial_epochs``; each
+    later round on the round's q new points for ``update_epochs``; each round checks the
+    Sobol candidates against the constraint and Thompson-samples among them. A joint update
+    fine-tunes the model and the GP on the newest batch and the top k for ``joint_epochs``
+    (one batch per ``joint_batch_size`` images, the last absorbing the remainder), after
+    which the next round starts a new model version."""
+    d = model["latent_dim"]
+    points = optimizer.get("generated_samples") or n  # a GAN's: its generated samples
+    if not optimizer["joint_update"] and points <= optimizer["exact_max"]:
+        raise NotImplementedError("the exact GP (n <= exact_max) is not measured")
+    q = optimizer.get("batch_size") or r
+    density = s.get(f"gmm_density_{d}d", 0.0)
+    if constraint == "discriminator":
+        density = m["discriminate"]
+    per_round = s[f"turbo_candidates_{d}d"] * density + s[f"turbo_thompson_{d}d"]
+    initial = optimizer["initial_epochs"] * points * s[f"turbo_epoch_{d}d"]
+    update = s[f"turbo_update_{d}d"]
+    if not optimizer["joint_update"]:
+        rounds = math.ceil(r / q)
+        return initial + (rounds - 1) * update + rounds * per_round, 0
+    plan = joint_update_schedule(optimizer, r)
+    images = optimizer["top_k"] + q  # the newest batch and the top k, assumed disjoint
+    per_image = m["step"] / model["batch_size"] + 3 * m["encode"]  # loss, and the means
+    batches = max(1, images // optimizer["joint_batch_size"])
+    fine_tune = optimizer["joint_epochs"] * (images * per_image + batches * s[f"turbo_step_{d}d"])
+    seconds = (
+        plan["versions"] * initial
+        + (plan["rounds"] - plan["versions"]) * update
+        + plan["rounds"] * per_round
+        + plan["joint_updates"] * fine_tune
+    )
+    return seconds, plan["recentred"]
+
+
+def joint_update_schedule(optimizer: dict[str, Any], budget: int) -> dict[str, int]:
+    """LOL-BO's run if no round finds a new best: a joint update after every ``e2e_freq``
+    rounds, its recentering scoring the newest batch and the top k (all new images) out of
+    the budget. Returns the rounds, joint updates, model versions that hold a round and
+    recentred points."""
+    q, left = optimizer["batch_size"], budget
+    plan = {"rounds": 0, "joint_updates": 0, "versions": 0, "recentred": 0}
+    new_version, stalled = True, 0
+    while left > 0:
+        plan["rounds"] += 1
+        plan["versions"] += new_version
+        new_version, left, stalled = False, left - min(q, left), stalled + 1
+        if stalled == optimizer["e2e_freq"]:
+            scored = min(optimizer["top_k"] + q, left)
+            plan["joint_updates"] += 1
+            plan["recentred"] += scored
+            new_version, left, stalled = True, left - scored, 0
+    return plan
 
 
 def search_seconds(optimizer, constraint, model, m, s, n, r) -> float:
@@ -321,6 +508,17 @@ def surrogate_step(optimizer, model, s, n) -> tuple[float, float]:
     return per_point * size, s[f"{reference}_predict"]
 
 
+def once_per_run(experiment: dict[str, Any], spec: dict[str, Any], s: dict[str, float]) -> float:
+    """Seconds spent once in a run: building the trust-region optimiser's approximate GP
+    (its inducing points placed among the first version's points; it persists)."""
+    optimizer, model = experiment["optimizer"], spec["models"][experiment["model"]]
+    if optimizer["type"] != "turbo":
+        return 0.0
+    n = N_FACES if model["dataset"] == "celeba_dialog" else N_THREES
+    points = optimizer.get("generated_samples") or n
+    return points * s[f"turbo_build_{model['latent_dim']}d"]
+
+
 def run_rows(spec: dict[str, Any], costs: dict[str, dict[str, float]]) -> list[dict]:
     rows = []
     for name, experiment in spec["experiments"].items():
@@ -331,6 +529,7 @@ def run_rows(spec: dict[str, Any], costs: dict[str, dict[str, float]]) -> list[d
         seconds = sum(parts.values())
         initial = {**experiment, "retrain_epochs": experiment["initial_retrain_epochs"]}
         first = iteration_parts(initial, spec, costs)["retrain"] - parts["retrain"]
+        first += once_per_run(experiment, spec, costs["surrogates"])
         rows.append(
             {
                 "experiment": name,
@@ -356,7 +555,11 @@ def measure(spec: dict[str, Any], device: torch.device) -> dict[str, dict[str, f
         costs[name] = by_architecture[key]
     for role in PREDICTOR_ROLES:
         costs[role] = predictor_costs(spec["predictor"][role], device)
-    costs["surrogates"] = {**surrogate_costs(device), **single_call_seconds(device)}
+    costs["surrogates"] = {
+        **surrogate_costs(device),
+        **single_call_seconds(device),
+        **turbo_costs(spec, device),
+    }
     return costs
 
 

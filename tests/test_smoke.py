@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from lso.config.parse import apply_experiment_defaults, parse_config
+from lso.config.parse import apply_defaults, parse_config
 from lso.config.schema import load_schema, validated
 from lso.config.smoke import shrink
 from lso.utils import InputError
@@ -30,7 +30,7 @@ def config(path: str = ".test/config.yaml", smoke: dict | None = None) -> dict:
 
 
 def filled(raw: dict) -> dict:
-    apply_experiment_defaults(raw)
+    apply_defaults(raw)
     return validated(raw, SCHEMA)
 
 
@@ -87,9 +87,11 @@ def test_every_size_is_capped_and_every_kind_is_kept() -> None:
     assert small["datasets"]["celeba_dialog"]["n_images"] == 400  # null (all) capped
     assert small["datasets"]["mnist3_full"]["n_images"] == 400
     assert small["datasets"]["celeba_dialog"]["path"] == spec["datasets"]["celeba_dialog"]["path"]
-    predictor = small["predictor"]
-    assert predictor["widths"] == [4, 4, 8, 16] and predictor["blocks"] == [1, 1, 1, 1]
-    assert predictor["input_size"] == 64 and predictor["epochs"] == 1
+    black_box, judge = small["predictor"]["black_box"], small["predictor"]["judge"]
+    assert black_box["widths"] == [4, 4, 8, 16] and black_box["blocks"] == [1, 1, 1, 1]
+    assert black_box["input_size"] == 64 and black_box["epochs"] == 1
+    assert judge["architecture"] == "conv_classifier" and "blocks" not in judge
+    assert judge["widths"] == [4, 4, 8, 16] and judge["epochs"] == 1
 
 
 def test_nothing_grows_and_small_configs_stay_as_they_are() -> None:

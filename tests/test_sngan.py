@@ -284,6 +284,28 @@ def test_stronger_nas_spends_the_budget_exactly_in_rounds_of_m(tmp_path):
     assert info["oracle_evaluations"] == 36
 
 
+def test_the_discriminator_constraint_is_fitted_once_per_model_version(tmp_path, monkeypatch):
+    """It reads the GAN alone, so rounds between two retrainings share one fit."""
+    fits = []
+
+    def counting(*args, **kwargs):
+        fits.append(kwargs["seed"])
+        return build_constraint(*args, **kwargs)
+
+    monkeypatch.setattr("lso.core.loop.build_constraint", counting)
+    spec = {
+        **GAN_SPEC,
+        "budget": 8,
+        "retrain_every": 4,
+        "constraint": {"type": "discriminator", "quantile": 0.5, "n_samples": 20},
+        "optimizer": {**GAN_SPEC["optimizer"], "batch_size": 2},
+    }
+    run = gan_run(tiny_gan(), grey_data(), tmp_path / "run", spec)
+    run.run()
+    assert len(run.state.rows) == 8
+    assert len(fits) == 2 and fits[0] != fits[1]  # 4 rounds, 2 model versions
+
+
 def test_a_killed_gan_run_resumes_to_identical_queries(killed_and_resumed):
     """Parameters, kept Adam states, generated samples and random streams all resume."""
     data = grey_data()

@@ -13,10 +13,13 @@ from lso.registry import Entry, Registry
 @dataclass(frozen=True)
 class ConstraintTraits:
     """``needs``: the model traits it requires (:class:`lso.models.registry.ModelTraits`
-    fields that must be true). ``latents``: the latent kinds it can describe."""
+    fields that must be true). ``latents``: the latent kinds it can describe. ``reads_data``:
+    whether it is fitted to the run's data (which grow every round) or to the model alone,
+    so that one fit serves every round until the model is retrained."""
 
     needs: tuple[str, ...] = ()
     latents: tuple[str, ...] = ("continuous",)
+    reads_data: bool = True
 
 
 CONSTRAINTS: Registry[ConstraintTraits] = Registry(
@@ -36,7 +39,7 @@ CONSTRAINTS: Registry[ConstraintTraits] = Registry(
         "discriminator": Entry(
             "lso.constraints.discriminator",
             "fit_discriminator",
-            ConstraintTraits(needs=("discriminator",)),
+            ConstraintTraits(needs=("discriminator",), reads_data=False),
         ),
     },
 )

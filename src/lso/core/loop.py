@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 from lso.config.types import RunSettings
-from lso.constraints.base import build_constraint
+from lso.constraints.base import Constraint, build_constraint
+from lso.constraints.registry import CONSTRAINTS
 from lso.core.registry import WEIGHTINGS
 from lso.core.runfiles import write_run
 from lso.core.state import LoopState, load_state, restore_rng, rng_state, save_state, to_uint8
@@ -91,6 +92,7 @@ class WeightedRetrainingRun:
         self.fingerprint = fingerprint
         self.val_images = training_images(dataset["val_images"], device)
         self.optimizer = build_optimizer(settings.optimizer)
+        self._fitted_constraint: tuple[int, Constraint | None] = (-1, None)
         self.generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         resumed = load_state(state_path, fingerprint)
@@ -221,21 +223,34 @@ class WeightedRetrainingRun:
         train = log[log.split == "train"]
         return {term: float(train[term].mean()) for term in self.model.retrain_diagnostics}
 
-    def _propose(self) -> tuple[Proposal, SearchContext, dict[str, float]]:
-        """Fit the constraint to the current data and ask the optimiser for one round."""
-        start = time.perf_counter()
+    def _constraint(self, data: torch.Tensor, round_seed: int) -> Constraint | None:
+        """The constraint fitted to the current data; one that reads only the model (the
+        discriminator's, which decodes and judges thousands of prior samples) is fitted once
+        per model version, with a seed of that version, so a resumed run fits the same one."""
         spec = self.settings.constraint
-        data = self._data_tensor()
-        round_seed = self.seed * 100_003 + self.n_queries  # new per round, reproducible
+        version = self.state.n_retrainings
+        per_version = not CONSTRAINTS.traits(spec.type).reads_data
+        if per_version and self._fitted_constraint[0] == version:
+            return self._fitted_constraint[1]
+        seed = self.seed * 100_003 + version if per_version else round_seed
         constraint = build_constraint(
             spec.type,
             self.model,
             data,
-            seed=round_seed % 2**31,
+            seed=seed % 2**31,
             warm_start=self.state.constraint_state,
             **spec.options(),
         )
         self.state.constraint_state = constraint.fit_state if constraint is not None else {}
+        self._fitted_constraint = (version, constraint)
+        return constraint
+
+    def _propose(self) -> tuple[Proposal, SearchContext, dict[str, float]]:
+        """Fit the constraint to the current data and ask the optimiser for one round."""
+        start = time.perf_counter()
+        data = self._data_tensor()
+        round_seed = self.seed * 100_003 + self.n_queries  # new per round, reproducible
+        constraint = self._constraint(data, round_seed)
         constraint_seconds = time.perf_counter() - start
         n = min(
             self.settings.queries_per_round,

@@ -22,6 +22,7 @@ from lso.constraints.base import encode_dataset
 from lso.models.base import LatentModel, decode_queries
 from lso.optimizers.base import Evaluated, SearchContext, image_keys
 from lso.optimizers.trust_region import to_unit
+from lso.runtime import unit_batch
 from lso.surrogates.turbo_gp import ApproximateGP
 
 
@@ -34,12 +35,20 @@ def update_sources(
     """The points LOL-BO fine-tunes and recentres on: the newest batch and the ``top_k`` best
     of everything scored so far (the data of the round, which holds the earlier queries, and
     the newest batch), best first, each once."""
-    images = torch.cat([newest_images.to(context.data_images), context.data_images])
+    n_new = len(newest_scores)
     scores = np.concatenate([newest_scores, context.data_scores])
     best = np.argsort(-scores, kind="stable")[:top_k]
-    chosen = np.union1d(np.arange(len(newest_scores)), best)
-    chosen = chosen[np.argsort(-scores[chosen], kind="stable")]
-    return images[torch.as_tensor(chosen, device=images.device)], scores[chosen]
+    chosen = np.union1d(np.arange(n_new), best)
+    new_rows, data_rows = chosen[chosen < n_new], chosen[chosen >= n_new] - n_new
+    # the data are 8-bit levels held once: only the chosen ones become float images
+    images = torch.cat(
+        [
+            torch.as_tensor(newest_images, dtype=torch.float32, device=context.device)[new_rows],
+            unit_batch(context.data_images, torch.as_tensor(data_rows), context.device),
+        ]
+    )
+    order = np.argsort(-scores[chosen], kind="stable")
+    return images[torch.as_tensor(order, device=images.device)], scores[chosen][order]
 
 
 def fine_tune_jointly(
