@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from botorch.generation.sampling import MaxPosteriorSampling
 
 from lso.config.parse import optimizer_from, parse_config, run_settings_from
 from lso.constraints.base import encode_dataset
@@ -432,3 +434,27 @@ def test_turbo_settings_have_the_tutorials_defaults() -> None:
     assert (settings.n_inducing, settings.top_k, settings.e2e_freq) == (1024, 1000, 10)
     with pytest.raises(InputError, match="'n_starts' was unexpected"):
         optimizer_from({"type": "turbo", "n_starts": 3})
+
+
+def test_a_model_that_draws_only_known_images_costs_few_posterior_draws(monkeypatch) -> None:
+    """Every decode is a known image (as a one-epoch smoke model's blank digit): Thompson
+    sampling asks for twice as many picks after each short draw, so the round ends after
+    about log2(candidates / n) posterior draws, not candidates / n of them."""
+    model, context = setting(d=16, threshold=None)
+    widths = np.linspace(-4, 4, 400)
+    codes = np.zeros((800, 16))
+    codes[:, 0] = np.tile(widths, 2)
+    codes[:, 1] = np.repeat([-1.0, 1.0], 400)
+    drawable = (model.decode(torch.as_tensor(codes, dtype=torch.float32)) > 0.5).float()
+    context = replace(context, known=context.known | set(image_keys(drawable.numpy())))
+    draws = []
+
+    class Counting(MaxPosteriorSampling):
+        def forward(self, X, num_samples=1, observation_noise=False):
+            draws.append(num_samples)
+            return super().forward(X, num_samples=num_samples, observation_noise=observation_noise)
+
+    monkeypatch.setattr("lso.optimizers.turbo.MaxPosteriorSampling", Counting)
+    proposal = turbo(n_candidates=640).propose(model, 5, context)
+    assert len(proposal.latents) == 0
+    assert sum(draws) == 640 and len(draws) <= 9  # 5, 10, 20, ..., 640: not 128 draws of 5
