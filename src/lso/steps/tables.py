@@ -103,7 +103,7 @@ def compare(
     output: PathLike,
 ) -> None:
     """Write one comparison's table: a row per experiment (method), mean ± std over seeds."""
-    runs = [load_run(d) for dirs in run_dirs.values() for d in dirs]
-    table = comparison_table(summarise_runs(runs, top_k=tuple(top_k)), list(run_dirs), labels)
+    summary = _summary_of([d for dirs in run_dirs.values() for d in dirs], top_k)
+    table = comparison_table(summary, list(run_dirs), labels)
     with atomic_path(output) as tmp:
         table.to_csv(tmp, index=False)
