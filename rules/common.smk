@@ -155,6 +155,27 @@ def black_box_predictor(wildcards):
     return []
 
 
+def black_box_scores(wildcards):
+    """The black box's scores of the experiment's training images, if its objective has one
+    (computed once for every run of the data set by score_data)."""
+    run = EXPERIMENTS[wildcards.experiment].run
+    if OBJECTIVES.traits(run.objective).predictor:
+        dataset = SETTINGS.models[EXPERIMENTS[wildcards.experiment].model].dataset
+        return f"results/predictors/black_box/scores/{run.objective}/{dataset}.npz"
+    return []
+
+
+def score_data_code(wildcards):
+    """The scoring script's library files, with the objective's and its family's modules."""
+    family = OBJECTIVES.traits(wildcards.objective).family
+    return code(
+        "score_data.py",
+        OBJECTIVES.module(wildcards.objective),
+        TASKS.module(family),
+        *PREDICTOR_MODULES,
+    )
+
+
 def raw_data(wildcards):
     """The files a user brought that preparing the data set reads (labels, IDX, npz), and
     the manifest that stands for its image directory."""
@@ -220,6 +241,12 @@ def experiment_model(wildcards):
 def experiment_dataset(wildcards):
     model = SETTINGS.models[EXPERIMENTS[wildcards.experiment].model]
     return f"data/processed/{model.dataset}.npz"
+
+
+def experiment_face_reference(wildcards):
+    """The scores of the training and smiling faces of the experiment's data set."""
+    model = SETTINGS.models[EXPERIMENTS[wildcards.experiment].model]
+    return f"results/predictors/reference/{model.dataset}.npz"
 
 
 def run_files(experiment, name):

@@ -56,12 +56,36 @@ rule plot_reliability:
         "../workflow_scripts/plot_reliability.py"
 
 
+rule score_faces:
+    input:
+        dataset="data/processed/{dataset}.npz",
+        black_box="results/predictors/black_box/model.pt",
+        judge="results/predictors/judge/model.pt",
+        feature_network=feature_network(SETTINGS.face_evaluation.feature_network),
+        code=code("score_faces.py", *PREDICTOR_MODULES),
+    output:
+        "results/predictors/reference/{dataset}.npz",
+    log:
+        "logs/score_faces/{dataset}.log",
+    conda:
+        "../envs/lso.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=data_memory(4, 4000),
+    params:
+        spec=SETTINGS.face_evaluation,
+        device=SETTINGS.device,
+        precision=SETTINGS.precision,
+    script:
+        "../workflow_scripts/score_faces.py"
+
+
 rule evaluate_faces:
     input:
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",
         info="results/opt/{experiment}/seed{seed}/run.json",
-        dataset=experiment_dataset,
-        black_box="results/predictors/black_box/model.pt",
+        reference=experiment_face_reference,
         judge="results/predictors/judge/model.pt",
         feature_network=feature_network(SETTINGS.face_evaluation.feature_network),
         code=code("evaluate_faces.py", *PREDICTOR_MODULES),
@@ -77,7 +101,7 @@ rule evaluate_faces:
     threads: 1
     resources:
         gpu=GPU,
-        mem_mb=data_memory(4, 4000),
+        mem_mb=2000,
     params:
         spec=SETTINGS.face_evaluation,
         device=SETTINGS.device,
@@ -89,10 +113,10 @@ rule evaluate_faces:
 rule plot_headline:
     input:
         arrays=experiment_run_files("queries.npz"),
+        judged=experiment_run_files("judge.csv"),
         dataset=experiment_dataset,
-        black_box="results/predictors/black_box/model.pt",
-        judge="results/predictors/judge/model.pt",
-        code=code("plot_headline.py", *PREDICTOR_MODULES),
+        reference=experiment_face_reference,
+        code=code("plot_headline.py"),
     output:
         report(
             "results/figures/experiments/{experiment}/headline.png",

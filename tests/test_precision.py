@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from lso.core.objectives import score_in_chunks
 from lso.core.training import evaluate_loss, fit
 from lso.models.base import decode_queries
 from lso.models.build import build_model
@@ -29,7 +30,6 @@ from lso.runtime import (
     training_images,
     unit_batch,
 )
-from lso.steps.optimize import score_in_chunks
 from lso.utils import InputError
 
 CPU = torch.device("cpu")

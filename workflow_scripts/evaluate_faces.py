@@ -1,4 +1,4 @@
-"""Rule evaluate_faces: the judge's scores and the Fréchet distance of one faces run."""
+"""Rule evaluate_faces: the judge's scores and the distances to smiling faces of one run."""
 
 from pathlib import Path
 
@@ -8,8 +8,7 @@ from lso.steps.job import start_job
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 evaluate_faces(
     Path(snakemake.input.arrays).parent,  # noqa: F821
-    snakemake.input.dataset,  # noqa: F821
-    snakemake.input.black_box,  # noqa: F821
+    snakemake.input.reference,  # noqa: F821
     snakemake.input.judge,  # noqa: F821
     snakemake.params.spec,  # noqa: F821
     per_query=snakemake.output.per_query,  # noqa: F821

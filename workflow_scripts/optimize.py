@@ -14,6 +14,7 @@ optimise(
     out_dir=Path(snakemake.output.queries).parent,  # noqa: F821
     experiment=snakemake.wildcards.experiment,  # noqa: F821
     predictor=snakemake.input.get("predictor") or None,  # noqa: F821
+    data_scores=snakemake.input.get("scores") or None,  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
     precision=snakemake.params.precision,  # noqa: F821
 )

@@ -9,8 +9,7 @@ start_job(snakemake)  # noqa: F821 - injected by Snakemake
 plot_headline(
     [Path(p).parent for p in snakemake.input.arrays],  # noqa: F821
     snakemake.input.dataset,  # noqa: F821
-    snakemake.input.black_box,  # noqa: F821
-    snakemake.input.judge,  # noqa: F821
+    snakemake.input.reference,  # noqa: F821
     snakemake.params.title,  # noqa: F821
     snakemake.output[0],  # noqa: F821
 )

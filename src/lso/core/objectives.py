@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from lso.core.registry import OBJECTIVES
+from lso.tasks.registry import TASKS
 from lso.utils import InputError, PathLike
 
 Objective = Callable[[np.ndarray], np.ndarray]
@@ -29,3 +30,23 @@ def build_objective(
     if predictor is None:
         raise InputError(f"objective {name!r} needs a predictor checkpoint")
     return implementation.load(predictor, device or torch.device("cpu"))
+
+
+def training_data(dataset_path: PathLike, objective_name: str) -> dict:
+    """The prepared data set of the objective's family, 8-bit where the family stores it so."""
+    return TASKS.load(OBJECTIVES.traits(objective_name).family)(dataset_path, compact=True)
+
+
+def score_in_chunks(objective: Objective, images: np.ndarray, chunk: int = 16384) -> np.ndarray:
+    """The objective of 8-bit images, converted to [0, 1] a chunk at a time (no float copy of
+    all of them). A chunk is a multiple of every scoring batch (256 on the CPU, 2,048 on a
+    GPU), so the objective sees the batches it would see on the whole array."""
+    if images.dtype != np.uint8:
+        return objective(images)
+    if len(images) == 0:
+        return objective(images.astype(np.float32))
+    parts = [
+        objective(images[start : start + chunk].astype(np.float32) / 255.0)
+        for start in range(0, len(images), chunk)
+    ]
+    return np.concatenate(parts)

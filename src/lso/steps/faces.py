@@ -12,7 +12,7 @@ from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.runtime import job_device
 from lso.tasks.faces.dataset import generative_split, load_face_dataset, validation_faces
-from lso.tasks.faces.evaluation import judge_faces
+from lso.tasks.faces.evaluation import FaceReference, judge_faces, judge_features
 from lso.tasks.faces.objective import SmileObjective
 from lso.tasks.faces.predictor import calibration_arrays, fit_predictor, predictor_metrics
 from lso.tasks.faces.quality import model_quality
@@ -47,10 +47,31 @@ def train_predictor(
     save_arrays(calibration, calibration_arrays(trained.logits, trained.labels, temperature))
 
 
-def evaluate_faces(
-    run_dir: PathLike,
+def score_faces(
     dataset_path: PathLike,
     black_box_checkpoint: PathLike,
+    judge_checkpoint: PathLike,
+    spec: FaceEvaluationSettings,
+    *,
+    output: PathLike,
+    device_name: str = "auto",
+    precision: str = "fp32",
+) -> None:
+    """Score the training and reference faces once (:class:`FaceReference`), for every run
+    of the data set: rescoring thousands of faces per run cost more than judging it."""
+    device = job_device(device_name, precision)
+    judge = SmileObjective.load(judge_checkpoint, device)
+    FaceReference.measure(
+        load_face_dataset(dataset_path),
+        SmileObjective.load(black_box_checkpoint, device),
+        judge,
+        judge_features(judge, spec, device),
+    ).save(output)
+
+
+def evaluate_faces(
+    run_dir: PathLike,
+    reference_path: PathLike,
     judge_checkpoint: PathLike,
     spec: FaceEvaluationSettings,
     *,
@@ -61,11 +82,13 @@ def evaluate_faces(
 ) -> None:
     """The judge's score of every query of a run, and the run's summary (``evaluation.json``)."""
     device = job_device(device_name, precision)
-    black_box = SmileObjective.load(black_box_checkpoint, device)
     judge = SmileObjective.load(judge_checkpoint, device)
-    arrays = load_run_arrays(run_dir)
     table, judged = judge_faces(
-        arrays, load_face_dataset(dataset_path), black_box, judge, spec, device
+        load_run_arrays(run_dir),
+        FaceReference.load(reference_path),
+        judge,
+        judge_features(judge, spec, device),
+        spec,
     )
     with atomic_path(per_query) as tmp:
         table.to_csv(tmp, index=False)

@@ -11,17 +11,14 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-
 from lso.config.types import RunSettings
+from lso.core.datafiles import read_npz
 from lso.core.loop import WeightedRetrainingRun
-from lso.core.objectives import Objective, build_objective
-from lso.core.registry import OBJECTIVES
+from lso.core.objectives import Objective, build_objective, score_in_chunks, training_data
 from lso.core.state import state_path_for
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
 from lso.runtime import job_device
-from lso.tasks.registry import TASKS
 from lso.utils import InputError, PathLike
 
 
@@ -43,22 +40,25 @@ def optimise(
     out_dir: PathLike,
     experiment: str,
     predictor: PathLike | None = None,
+    data_scores: PathLike | None = None,
     device_name: str = "auto",
     precision: str = "fp32",
 ) -> None:
     """Run one weighted-retraining optimisation (experiment x seed), resuming if it can.
 
-    ``predictor`` is the black-box predictor's checkpoint, for objectives that need one.
+    ``predictor`` is the black-box predictor's checkpoint, for objectives that need one;
+    ``data_scores`` its scores of the training images (``lso.steps.scores.score_data``),
+    shared by every run of the data set.
     """
     device = job_device(device_name, precision)
-    inputs = [checkpoint, dataset_path, *([predictor] if predictor else [])]
+    inputs = [checkpoint, dataset_path, *(path for path in (predictor, data_scores) if path)]
     fingerprint = hashlib.sha256(
         json.dumps([repr(settings), seed, *map(file_digest, inputs)]).encode()
     ).hexdigest()
     objective = build_objective(settings.objective, predictor, device)
     run = WeightedRetrainingRun(
         load_checkpoint(checkpoint, device, expected=LatentModel),
-        run_data(dataset_path, settings.objective, objective),
+        run_data(dataset_path, settings.objective, objective, data_scores),
         settings,
         objective,
         seed=seed,
@@ -76,30 +76,28 @@ def optimise(
     run.write_outputs(Path(out_dir), {"experiment": experiment, "seed": seed})
 
 
-def run_data(dataset_path: PathLike, name: str, objective: Objective) -> dict:
+def run_data(
+    dataset_path: PathLike, name: str, objective: Objective, scores: PathLike | None = None
+) -> dict:
     """The images a run starts from, with their black-box scores.
 
-    Digit files store their thickness. Faces are scored here by the run's own black box, so
-    data and queries share one score scale (the thesis ranked integer labels for the data
-    against predictor expectations for the queries; the ranks used for weighting then mixed
-    two scales).
+    Digit files store their thickness. Faces are scored by the run's own black box, so data
+    and queries share one score scale (the thesis ranked integer labels for the data against
+    predictor expectations for the queries; the ranks used for weighting then mixed two
+    scales): read from ``scores`` (``lso.steps.scores.score_data``), or computed here
+    without it.
     """
-    data = TASKS.load(OBJECTIVES.traits(name).family)(dataset_path, compact=True)
-    if "train_scores" not in data:
+    data = training_data(dataset_path, name)
+    if "train_scores" in data:
+        return data
+    if scores is None:
         data["train_scores"] = score_in_chunks(objective, data["train_images"])
+        return data
+    stored = read_npz(scores).get("train_scores")
+    if stored is None or stored.shape != (len(data["train_images"]),):
+        raise InputError(
+            f"{scores}: expected 'train_scores' for the {len(data['train_images'])} training "
+            f"images of {dataset_path}, got {None if stored is None else stored.shape}"
+        )
+    data["train_scores"] = stored
     return data
-
-
-def score_in_chunks(objective: Objective, images: np.ndarray, chunk: int = 16384) -> np.ndarray:
-    """The objective of 8-bit images, converted to [0, 1] a chunk at a time (no float copy of
-    all of them). A chunk is a multiple of every scoring batch (256 on the CPU, 2,048 on a
-    GPU), so the objective sees the batches it would see on the whole array."""
-    if images.dtype != np.uint8:
-        return objective(images)
-    if len(images) == 0:
-        return objective(images.astype(np.float32))
-    parts = [
-        objective(images[start : start + chunk].astype(np.float32) / 255.0)
-        for start in range(0, len(images), chunk)
-    ]
-    return np.concatenate(parts)

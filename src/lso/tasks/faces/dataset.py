@@ -109,12 +109,6 @@ def reference_images(data: dict[str, np.ndarray]) -> np.ndarray:
     return _unit(data["images"][data["levels"] > int(data["max_level"])])
 
 
-def cap_level_images(data: dict[str, np.ndarray]) -> np.ndarray:
-    """Training faces exactly at the cap level: the best the generative model has seen."""
-    at_cap = (data["levels"] == int(data["max_level"])) & ~data["val"]
-    return _unit(data["images"][at_cap])
-
-
 def n_levels(data: dict[str, np.ndarray]) -> int:
     """How many attribute levels the predictors distinguish (6 for 0–5, 2 for ±1 labels)."""
     return int(data["levels"].max()) + 1

@@ -11,6 +11,8 @@ look like real smiling faces at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -18,21 +20,74 @@ import pandas as pd
 import torch
 
 from lso.config.types import FaceEvaluationSettings
+from lso.core.datafiles import read_npz, save_arrays
 from lso.core.features import batched, load_feature_network
 from lso.core.metrics import frechet_distance_between, kernel_inception_distance
 from lso.core.runfiles import RunArrays
 from lso.tasks.faces.dataset import generative_split, reference_images
 from lso.tasks.faces.objective import SmileObjective
 from lso.tasks.faces.robustness import agreement
+from lso.utils import InputError, PathLike
+
+
+@dataclass(frozen=True)
+class FaceReference:
+    """What every run of one faces data set is judged against, scored once for all runs:
+    both predictors' scores of the generative model's training faces (and which of them sit
+    at the cap level, for the headline figure), and the features of the faces above the cap
+    in the judge's (or a user's) feature network."""
+
+    training_objective: np.ndarray
+    training_judge: np.ndarray
+    training_at_cap: np.ndarray
+    reference_features: np.ndarray
+
+    @classmethod
+    def measure(
+        cls,
+        data: dict[str, np.ndarray],
+        black_box: SmileObjective,
+        judge: SmileObjective,
+        features: Callable[[np.ndarray], np.ndarray],
+    ) -> FaceReference:
+        training = generative_split(data)["train_images"]
+        capped = data["levels"] <= int(data["max_level"])
+        return cls(
+            training_objective=black_box(training),
+            training_judge=judge(training),
+            training_at_cap=data["levels"][capped & ~data["val"]] == int(data["max_level"]),
+            reference_features=features(reference_images(data)),
+        )
+
+    def save(self, path: PathLike) -> None:
+        save_arrays(path, asdict(self))
+
+    @classmethod
+    def load(cls, path: PathLike) -> FaceReference:
+        arrays = read_npz(path)
+        missing = [field.name for field in fields(cls) if field.name not in arrays]
+        if missing:
+            raise InputError(f"{path}: not a faces reference file (missing {missing})")
+        return cls(**{field.name: arrays[field.name] for field in fields(cls)})
+
+
+def judge_features(
+    judge: SmileObjective, spec: FaceEvaluationSettings, device: torch.device
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The features distances are measured in: the judge's (not the attacked black box's),
+    or a user's feature network (``face_evaluation.feature_network``)."""
+    network = load_feature_network(
+        spec.feature_network, _as_tensor_features(judge, device), device, "face_evaluation"
+    )
+    return lambda images: batched(network, images, device)
 
 
 def judge_faces(
     arrays: RunArrays,
-    data: dict[str, np.ndarray],
-    black_box: SmileObjective,
+    reference: FaceReference,
     judge: SmileObjective,
+    features: Callable[[np.ndarray], np.ndarray],
     spec: FaceEvaluationSettings,
-    device: torch.device,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The judge's score of every query, and the run's summary beside its objective's: how
     the judge scores the black box's best queries and the best training face, how far the two
@@ -42,42 +97,25 @@ def judge_faces(
     table = pd.DataFrame(
         {"query": np.arange(1, len(judged) + 1), "objective": arrays.scores, "judge": judged}
     )
-    training = generative_split(data)["train_images"]
-    training_max = float(black_box(training).max())
+    training_max = float(reference.training_objective.max())
     best = np.argsort(-arrays.scores, kind="stable")[: spec.n_best]
     agreed = agreement(arrays.scores, judged)
+    queried = features(arrays.images)
     summary = {
         "judge_of_best": float(judged[best[0]]),
         "judge_top_mean": float(judged[best].mean()),
         "judge_max": float(judged.max()),
         "objective_top_mean": float(arrays.scores[best].mean()),
         "training_objective_max": training_max,
-        "training_judge_max": float(judge(training).max()),
+        "training_judge_max": float(reference.training_judge.max()),
         "above_training_max": float((arrays.scores > training_max).mean()),
         "queries_spearman_rho": agreed["spearman_rho"],
         "queries_mean_abs_difference": agreed["mean_abs_difference"],
-        **_distances_to_reference(arrays.images, reference_images(data), judge, spec, device),
+        "frechet_distance": frechet_distance_between(queried, reference.reference_features),
+        "kid_x1000": 1000 * kernel_inception_distance(queried, reference.reference_features),
         "n_best": spec.n_best,
     }
     return table, summary
-
-
-def _distances_to_reference(
-    queries: np.ndarray,
-    reference: np.ndarray,
-    judge: SmileObjective,
-    spec: FaceEvaluationSettings,
-    device: torch.device,
-) -> dict[str, float]:
-    """FD and KID of the queries to the faces above the cap, in the judge's features."""
-    features = load_feature_network(
-        spec.feature_network, _as_tensor_features(judge, device), device, "face_evaluation"
-    )
-    queried, smiling = batched(features, queries, device), batched(features, reference, device)
-    return {
-        "frechet_distance": frechet_distance_between(queried, smiling),
-        "kid_x1000": 1000 * kernel_inception_distance(queried, smiling),
-    }
 
 
 def _as_tensor_features(predictor: SmileObjective, device: torch.device):

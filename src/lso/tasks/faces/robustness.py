@@ -59,26 +59,26 @@ def robustness_table(
     n_bins: int = 15,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """One row per predictor, degradation and strength (and the clean faces)."""
+    """One row per predictor, degradation and strength (and the clean faces). Each condition's
+    logits are computed once: its scores and calibration both come from them."""
     rows = []
     labels_t = torch.as_tensor(labels).long()
     for name, predictor in predictors.items():
-        clean = expected_level_of(predictor, images)
-        rows.append(_row(name, "clean", 0.0, clean, clean, predictor, images, labels_t, n_bins))
+        clean = torch.as_tensor(predictor.logits(images))
+        rows.append(_row(name, "clean", 0.0, clean, clean, predictor.temperature, labels_t, n_bins))
         for degradation, (degrade, strengths) in DEGRADATIONS.items():
             for strength in strengths:
                 generator = torch.Generator().manual_seed(seed)
                 degraded = degrade(torch.as_tensor(images), strength, generator).numpy()
-                scores = expected_level_of(predictor, degraded)
+                logits = torch.as_tensor(predictor.logits(degraded))
                 rows.append(
                     _row(
                         name,
                         degradation,
                         strength,
                         clean,
-                        scores,
-                        predictor,
-                        degraded,
+                        logits,
+                        predictor.temperature,
                         labels_t,
                         n_bins,
                     )
@@ -90,15 +90,15 @@ def _row(
     predictor_name: str,
     degradation: str,
     strength: float,
-    clean: np.ndarray,
-    scores: np.ndarray,
-    predictor: SmileObjective,
-    images: np.ndarray,
+    clean_logits: torch.Tensor,
+    logits: torch.Tensor,
+    temperature: float,
     labels: torch.Tensor,
     n_bins: int,
 ) -> dict[str, object]:
-    logits = torch.as_tensor(predictor.logits(images))
-    metrics = calibration_metrics(logits, labels, predictor.temperature, n_bins=n_bins)
+    clean = expected_level(clean_logits, temperature).numpy()
+    scores = expected_level(logits, temperature).numpy()
+    metrics = calibration_metrics(logits, labels, temperature, n_bins=n_bins)
     return {
         "predictor": predictor_name,
         "degradation": degradation,
@@ -107,14 +107,8 @@ def _row(
         "mean_change": float(np.mean(scores - clean)),
         "ece": metrics["ece"],
         "accuracy": metrics["accuracy"],
-        "n": len(images),
+        "n": len(labels),
     }
-
-
-def expected_level_of(predictor: SmileObjective, images: np.ndarray) -> np.ndarray:
-    """The predictor's calibrated expected level of every image (its black-box score)."""
-    logits = torch.as_tensor(predictor.logits(images))
-    return expected_level(logits, predictor.temperature).numpy()
 
 
 def agreement(black_box: np.ndarray, judge: np.ndarray) -> dict[str, float]:
