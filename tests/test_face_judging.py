@@ -111,10 +111,12 @@ def test_blur_augmentation_makes_a_predictor_read_the_cue_not_its_sharpness(sing
 
 
 def test_the_judge_differs_from_the_black_box_as_the_readme_says() -> None:
-    """Its own half of the faces, its own architecture, seed and augmentation draws."""
+    """Its own half of the faces, its own architecture, seed and augmentation draws, and
+    every pixel where the black box sees half the resolution."""
     settings = parse_config(yaml.safe_load((REPO / "config.yaml").read_text())).predictor
     black_box, judge = settings.black_box, settings.judge
     assert judge.architecture != black_box.architecture
+    assert (black_box.input_size, judge.input_size) == (32, 64)
     assert judge.seed != black_box.seed
     assert judge.augmentation is not None and black_box.augmentation is not None
     draws = [augmenter(Augmentation(*s.augmentation), s.seed) for s in (black_box, judge)]

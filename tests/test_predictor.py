@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
 from scipy.stats import spearmanr
 
 from lso.config.types import PredictorSettings
+from lso.models.attribute_classifier import resized
 from lso.steps.faces import train_predictor
 from lso.steps.figures import plot_reliability
 from lso.tasks.faces.dataset import assign_splits, save_face_dataset
@@ -150,3 +152,18 @@ def test_a_half_without_validation_faces_is_refused(tmp_path) -> None:
     save_face_dataset(tmp_path / "faces.npz", arrays)
     with pytest.raises(InputError, match="validation"):
         train(tmp_path, tmp_path / "faces.npz", "black_box", epochs=0.1)
+
+
+def test_a_shrunk_face_is_low_passed_so_detail_below_its_pixels_cannot_alias() -> None:
+    """Stripes of period 2.5 px are finer than a 32-px view can hold: sampling them (plain
+    bicubic at the new pixel centres) folds them into a coarse pattern the black box would
+    read but no person sees in the face; the antialiased resize removes them instead."""
+    stripes = torch.sin(2 * torch.pi * torch.arange(64.0) / 2.5)
+    images = (0.5 + 0.25 * stripes).expand(1, 3, 64, 64)
+    plain = F.interpolate(images, size=(32, 32), mode="bicubic", align_corners=False)
+    assert plain.std() > 0.08
+    shrunk = resized(images, 32)
+    assert shrunk.shape == (1, 3, 32, 32)
+    assert shrunk.std() < 0.15 * plain.std()
+    assert abs(float(shrunk.mean()) - 0.5) < 0.01  # the mean survives
+    assert resized(images, 64) is images

@@ -271,7 +271,7 @@ class PredictorSettings(NamedTuple):
     architecture: str  # a model type: resnet_classifier | conv_classifier
     widths: tuple[int, ...]
     blocks: tuple[int, ...] | None  # residual blocks per stage (resnet_classifier)
-    input_size: int  # faces are upscaled (bicubic) to this side; the thesis: 128
+    input_size: int  # faces are resized (bicubic, antialiased) to this side; the thesis: 128
     epochs: float
     batch_size: int
     lr: float

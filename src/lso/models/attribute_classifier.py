@@ -26,10 +26,6 @@ class AttributeClassifier(TrainableModule):
     """A classifier of attribute levels: subclasses build ``self.trunk`` (3 -> C channels)
     and call :meth:`finish` with C."""
 
-    # torch 2.13's CPU backward of a channels-last strided 1x1 convolution from <= 8 channels
-    # at 64x64 writes out of bounds (a segfault or "free(): invalid next size"); the small
-    # predictors of the tests and .test config hit exactly that shape, so keep NCHW.
-    channels_last = False
     trunk: nn.Module
 
     def __init__(self, n_classes: int, input_size: int, **hparams: Any) -> None:
@@ -45,9 +41,7 @@ class AttributeClassifier(TrainableModule):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Globally pooled activations of the trunk (n, C)."""
-        if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
-            size = (self.input_size, self.input_size)
-            x = F.interpolate(x, size=size, mode="bicubic", align_corners=False)
+        x = resized(x, self.input_size)
         x = (x - self.mean) / self.std
         return self.trunk(x).mean(dim=(2, 3))
 
@@ -67,3 +61,14 @@ class AttributeClassifier(TrainableModule):
         """Logits in evaluation mode (batch norm's running statistics, whatever the batch)."""
         with self.evaluating():
             return torch.cat([self(chunk) for chunk in x.split(batch_size)])
+
+
+def resized(images: torch.Tensor, side: int) -> torch.Tensor:
+    """Images resized to ``side`` x ``side`` (bicubic). Shrinking is antialiased: the face is
+    low-passed first, so detail finer than the network's pixels cannot alias into its input
+    (an optimiser could otherwise write a pattern the network reads but nobody sees)."""
+    if images.shape[-2:] == (side, side):
+        return images
+    return F.interpolate(
+        images, size=(side, side), mode="bicubic", align_corners=False, antialias=True
+    )

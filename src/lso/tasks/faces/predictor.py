@@ -63,7 +63,7 @@ def fit_predictor(
             f"got {len(split.train_levels)} and {len(split.val_levels)}"
         )
     seed_everything(spec.seed)
-    model = build_model(spec.architecture, _hparams(spec, n_levels(data))).to(device)
+    model = build_model(spec.architecture, predictor_hparams(spec, n_levels(data))).to(device)
     train, train_levels, val, val_levels = (torch.as_tensor(a, device=device) for a in split)
     log = fit(
         model,
@@ -85,7 +85,8 @@ def _augmentation(spec: PredictorSettings) -> Augmentation | None:
     return None if spec.augmentation is None else Augmentation(*spec.augmentation)
 
 
-def _hparams(spec: PredictorSettings, n_classes: int) -> dict[str, object]:
+def predictor_hparams(spec: PredictorSettings, n_classes: int) -> dict[str, object]:
+    """The constructor keywords of a predictor of `spec` with `n_classes` levels."""
     hparams: dict[str, object] = {
         "n_classes": n_classes,
         "widths": list(spec.widths),
