@@ -13,11 +13,15 @@ import torch.nn.functional as F
 from scipy.stats import spearmanr
 
 from lso.config.types import PredictorSettings
+from lso.core.datafiles import save_arrays
 from lso.models.attribute_classifier import resized
 from lso.steps.faces import train_predictor
 from lso.steps.figures import plot_reliability
+from lso.steps.optimize import run_data
+from lso.steps.scores import score_data
 from lso.tasks.faces.dataset import assign_splits, save_face_dataset
 from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
+from lso.tasks.faces.evaluation import FaceReference
 from lso.tasks.faces.objective import SmileObjective
 from lso.utils import InputError
 
@@ -167,3 +171,28 @@ def test_a_shrunk_face_is_low_passed_so_detail_below_its_pixels_cannot_alias() -
     assert shrunk.std() < 0.15 * plain.std()
     assert abs(float(shrunk.mean()) - 0.5) < 0.01  # the mean survives
     assert resized(images, 64) is images
+
+
+def test_a_run_reads_the_black_box_scores_scored_once_and_refuses_another_data_sets(
+    trained, tmp_path
+) -> None:
+    """score_data scores the training faces once for every run: the run takes them from the
+    file, as the black box would score them, and a file of another data set fails, named."""
+    dataset, files = trained
+    scores = tmp_path / "scores.npz"
+    score_data(dataset, "expected_level", files["checkpoint"], output=scores, device_name="cpu")
+    objective = SmileObjective.load(files["checkpoint"], torch.device("cpu"))
+    computed = run_data(dataset, "expected_level", objective)["train_scores"]
+    stored = run_data(dataset, "expected_level", objective, scores)["train_scores"]
+    np.testing.assert_array_equal(stored, computed)
+    other = tmp_path / "other.npz"
+    save_arrays(other, {"train_scores": np.zeros(len(stored) + 1)})
+    with pytest.raises(InputError, match="other.npz"):
+        run_data(dataset, "expected_level", objective, other)
+
+
+def test_the_faces_reference_names_a_file_that_is_not_one(tmp_path) -> None:
+    wrong = tmp_path / "reference.npz"
+    save_arrays(wrong, {"training_objective": np.zeros(3)})
+    with pytest.raises(InputError, match="reference.npz.*missing"):
+        FaceReference.load(wrong)
