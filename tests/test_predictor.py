@@ -21,8 +21,8 @@ from lso.steps.optimize import run_data
 from lso.steps.scores import score_data
 from lso.tasks.faces.dataset import assign_splits, save_face_dataset
 from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces
-from lso.tasks.faces.evaluation import FaceReference
 from lso.tasks.faces.objective import SmileObjective
+from lso.tasks.faces.reference import FaceReference
 from lso.utils import InputError
 
 SMILING = ATTRIBUTES.index("Smiling")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lso.steps.face_figures import plot_headline
+from lso.steps.headline import plot_headline
 from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake

@@ -12,10 +12,11 @@ from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
 from lso.runtime import job_device
 from lso.tasks.faces.dataset import generative_split, load_face_dataset, validation_faces
-from lso.tasks.faces.evaluation import FaceReference, judge_faces, judge_features
+from lso.tasks.faces.evaluation import judge_faces, judge_features, measure_reference
 from lso.tasks.faces.objective import SmileObjective
 from lso.tasks.faces.predictor import calibration_arrays, fit_predictor, predictor_metrics
 from lso.tasks.faces.quality import model_quality
+from lso.tasks.faces.reference import FaceReference
 from lso.tasks.faces.robustness import agreement, robustness_table
 from lso.utils import PathLike, atomic_path, write_json
 
@@ -61,7 +62,7 @@ def score_faces(
     of the data set: rescoring thousands of faces per run cost more than judging it."""
     device = job_device(device_name, precision)
     judge = SmileObjective.load(judge_checkpoint, device)
-    FaceReference.measure(
+    measure_reference(
         load_face_dataset(dataset_path),
         SmileObjective.load(black_box_checkpoint, device),
         judge,

@@ -12,7 +12,6 @@ look like real smiling faces at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -20,55 +19,31 @@ import pandas as pd
 import torch
 
 from lso.config.types import FaceEvaluationSettings
-from lso.core.datafiles import read_npz, save_arrays
 from lso.core.features import batched, load_feature_network
 from lso.core.metrics import frechet_distance_between, kernel_inception_distance
 from lso.core.runfiles import RunArrays
 from lso.tasks.faces.dataset import generative_split, reference_images
 from lso.tasks.faces.objective import SmileObjective
+from lso.tasks.faces.reference import FaceReference
 from lso.tasks.faces.robustness import agreement
-from lso.utils import InputError, PathLike
 
 
-@dataclass(frozen=True)
-class FaceReference:
-    """What every run of one faces data set is judged against, scored once for all runs:
-    both predictors' scores of the generative model's training faces (and which of them sit
-    at the cap level, for the headline figure), and the features of the faces above the cap
-    in the judge's (or a user's) feature network."""
-
-    training_objective: np.ndarray
-    training_judge: np.ndarray
-    training_at_cap: np.ndarray
-    reference_features: np.ndarray
-
-    @classmethod
-    def measure(
-        cls,
-        data: dict[str, np.ndarray],
-        black_box: SmileObjective,
-        judge: SmileObjective,
-        features: Callable[[np.ndarray], np.ndarray],
-    ) -> FaceReference:
-        training = generative_split(data)["train_images"]
-        capped = data["levels"] <= int(data["max_level"])
-        return cls(
-            training_objective=black_box(training),
-            training_judge=judge(training),
-            training_at_cap=data["levels"][capped & ~data["val"]] == int(data["max_level"]),
-            reference_features=features(reference_images(data)),
-        )
-
-    def save(self, path: PathLike) -> None:
-        save_arrays(path, asdict(self))
-
-    @classmethod
-    def load(cls, path: PathLike) -> FaceReference:
-        arrays = read_npz(path)
-        missing = [field.name for field in fields(cls) if field.name not in arrays]
-        if missing:
-            raise InputError(f"{path}: not a faces reference file (missing {missing})")
-        return cls(**{field.name: arrays[field.name] for field in fields(cls)})
+def measure_reference(
+    data: dict[str, np.ndarray],
+    black_box: SmileObjective,
+    judge: SmileObjective,
+    features: Callable[[np.ndarray], np.ndarray],
+) -> FaceReference:
+    """Score the generative model's training faces with both predictors, mark those at the
+    cap level, and take the features of the faces above the cap (:class:`FaceReference`)."""
+    training = generative_split(data)["train_images"]
+    capped = data["levels"] <= int(data["max_level"])
+    return FaceReference(
+        training_objective=black_box(training),
+        training_judge=judge(training),
+        training_at_cap=data["levels"][capped & ~data["val"]] == int(data["max_level"]),
+        reference_features=features(reference_images(data)),
+    )
 
 
 def judge_features(
