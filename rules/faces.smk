@@ -59,7 +59,6 @@ rule plot_reliability:
 rule score_faces:
     input:
         dataset="data/processed/{dataset}.npz",
-        black_box="results/predictors/black_box/model.pt",
         judge="results/predictors/judge/model.pt",
         feature_network=feature_network(SETTINGS.face_evaluation.feature_network),
         code=code("score_faces.py", *PREDICTOR_MODULES),
@@ -74,7 +73,7 @@ rule score_faces:
         gpu=GPU,
         mem_mb=data_memory(4, 4000),
     params:
-        spec=SETTINGS.face_evaluation,
+        feature_network=SETTINGS.face_evaluation.feature_network,
         device=SETTINGS.device,
         precision=SETTINGS.precision,
     script:
@@ -86,6 +85,7 @@ rule evaluate_faces:
         arrays="results/opt/{experiment}/seed{seed}/queries.npz",
         info="results/opt/{experiment}/seed{seed}/run.json",
         reference=experiment_face_reference,
+        scores=black_box_scores,
         judge="results/predictors/judge/model.pt",
         feature_network=feature_network(SETTINGS.face_evaluation.feature_network),
         code=code("evaluate_faces.py", *PREDICTOR_MODULES),
@@ -116,6 +116,7 @@ rule plot_headline:
         judged=experiment_run_files("judge.csv"),
         dataset=experiment_dataset,
         reference=experiment_face_reference,
+        scores=black_box_scores,
         code=code("plot_headline.py"),
     output:
         report(

@@ -9,6 +9,7 @@ start_job(snakemake)  # noqa: F821 - injected by Snakemake
 evaluate_faces(
     Path(snakemake.input.arrays).parent,  # noqa: F821
     snakemake.input.reference,  # noqa: F821
+    snakemake.input.scores,  # noqa: F821
     snakemake.input.judge,  # noqa: F821
     snakemake.params.spec,  # noqa: F821
     per_query=snakemake.output.per_query,  # noqa: F821

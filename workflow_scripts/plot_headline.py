@@ -10,6 +10,7 @@ plot_headline(
     [Path(p).parent for p in snakemake.input.arrays],  # noqa: F821
     snakemake.input.dataset,  # noqa: F821
     snakemake.input.reference,  # noqa: F821
+    snakemake.input.scores,  # noqa: F821
     snakemake.params.title,  # noqa: F821
     snakemake.output[0],  # noqa: F821
 )

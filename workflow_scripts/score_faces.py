@@ -7,9 +7,8 @@ from lso.steps.job import start_job
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 score_faces(
     snakemake.input.dataset,  # noqa: F821
-    snakemake.input.black_box,  # noqa: F821
     snakemake.input.judge,  # noqa: F821
-    snakemake.params.spec,  # noqa: F821
+    snakemake.params.feature_network,  # noqa: F821
     output=snakemake.output[0],  # noqa: F821
     device_name=snakemake.params.device,  # noqa: F821
     precision=snakemake.params.precision,  # noqa: F821

@@ -32,3 +32,15 @@ def save_npz(path: PathLike, arrays: dict[str, np.ndarray], keys: tuple[str, ...
 def save_arrays(path: PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write every array of ``arrays`` (no pickled objects) atomically."""
     save_npz(path, arrays, tuple(arrays))
+
+
+def read_training_scores(path: PathLike, n_images: int, dataset_path: PathLike) -> np.ndarray:
+    """The ``train_scores`` that ``score_data`` wrote, checked against the data set's
+    ``n_images`` training images."""
+    stored = read_npz(path).get("train_scores")
+    if stored is None or stored.shape != (n_images,):
+        raise InputError(
+            f"{path}: expected 'train_scores' for the {n_images} training images of "
+            f"{dataset_path}, got {None if stored is None else stored.shape}"
+        )
+    return stored

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lso.config.types import FaceEvaluationSettings, PredictorSettings
-from lso.core.datafiles import save_arrays
+from lso.core.datafiles import read_training_scores, save_arrays
 from lso.core.runfiles import load_run_arrays
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint, save_checkpoint
@@ -50,29 +50,28 @@ def train_predictor(
 
 def score_faces(
     dataset_path: PathLike,
-    black_box_checkpoint: PathLike,
     judge_checkpoint: PathLike,
-    spec: FaceEvaluationSettings,
+    feature_network: str | None,
     *,
     output: PathLike,
     device_name: str = "auto",
     precision: str = "fp32",
 ) -> None:
-    """Score the training and reference faces once (:class:`FaceReference`), for every run
+    """Judge the training and reference faces once (:class:`FaceReference`), for every run
     of the data set: rescoring thousands of faces per run cost more than judging it."""
     device = job_device(device_name, precision)
     judge = SmileObjective.load(judge_checkpoint, device)
     measure_reference(
         load_face_dataset(dataset_path),
-        SmileObjective.load(black_box_checkpoint, device),
         judge,
-        judge_features(judge, spec, device),
+        judge_features(judge, feature_network, device),
     ).save(output)
 
 
 def evaluate_faces(
     run_dir: PathLike,
     reference_path: PathLike,
+    scores_path: PathLike,
     judge_checkpoint: PathLike,
     spec: FaceEvaluationSettings,
     *,
@@ -81,14 +80,20 @@ def evaluate_faces(
     device_name: str = "auto",
     precision: str = "fp32",
 ) -> None:
-    """The judge's score of every query of a run, and the run's summary (``evaluation.json``)."""
+    """The judge's score of every query of a run, and the run's summary (``evaluation.json``);
+    ``scores_path`` holds the black box's scores of the training faces (``score_data``)."""
     device = job_device(device_name, precision)
     judge = SmileObjective.load(judge_checkpoint, device)
+    reference = FaceReference.load(reference_path)
+    training_scores = read_training_scores(
+        scores_path, len(reference.training_judge), reference_path
+    )
     table, judged = judge_faces(
         load_run_arrays(run_dir),
-        FaceReference.load(reference_path),
+        reference,
+        training_scores,
         judge,
-        judge_features(judge, spec, device),
+        judge_features(judge, spec.feature_network, device),
         spec,
     )
     with atomic_path(per_query) as tmp:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lso.core.datafiles import read_training_scores
 from lso.core.runfiles import load_run_arrays
 from lso.figures.common import save_figure
 from lso.figures.images import best_unique, plot_side_by_side
-from lso.tasks.faces.dataset import generative_split, load_face_dataset
+from lso.tasks.faces.dataset import at_cap, generative_split, load_face_dataset
 from lso.tasks.faces.reference import FaceReference
 from lso.utils import InputError, PathLike
 
@@ -23,6 +24,7 @@ def plot_headline(
     run_dirs: list[PathLike],
     dataset_path: PathLike,
     reference_path: PathLike,
+    scores_path: PathLike,
     title: str,
     output: PathLike,
 ) -> None:
@@ -31,19 +33,20 @@ def plot_headline(
     Left, the 9 training faces at the cap level (the best the model was shown) that the black
     box scores highest; right, the 9 best distinct queries over all seeds. Each face is titled
     with the black box's score and, after the slash, the judge's: the training faces' from
-    ``score_faces``, the queries' from each run's ``judge.csv`` (``evaluate_faces``).
+    ``score_data`` and ``score_faces``, the queries' from each run's ``judge.csv``
+    (``evaluate_faces``).
     """
     reference = FaceReference.load(reference_path)
     data = load_face_dataset(dataset_path)
     training = generative_split(data, compact=True)["train_images"]
-    if len(training) != len(reference.training_at_cap):
+    if len(training) != len(reference.training_judge):
         raise InputError(
-            f"{reference_path}: scores {len(reference.training_at_cap)} training faces, "
+            f"{reference_path}: scores {len(reference.training_judge)} training faces, "
             f"but {dataset_path} has {len(training)}: score_faces ran on another data set"
         )
-    at_cap = np.flatnonzero(reference.training_at_cap)
-    cap_best = at_cap[np.argsort(-reference.training_objective[at_cap], kind="stable")]
-    cap_best = cap_best[:HEADLINE_TILES]
+    objective = read_training_scores(scores_path, len(training), dataset_path)
+    capped = np.flatnonzero(at_cap(data))
+    cap_best = capped[np.argsort(-objective[capped], kind="stable")][:HEADLINE_TILES]
     runs = [load_run_arrays(run_dir) for run_dir in run_dirs]
     queries = np.concatenate([run.images for run in runs])
     scores = np.concatenate([run.scores for run in runs])
@@ -54,7 +57,7 @@ def plot_headline(
     fig = plot_side_by_side(
         (
             training[cap_best].astype(np.float32) / 255.0,
-            _titles(reference.training_objective[cap_best], reference.training_judge[cap_best]),
+            _titles(objective[cap_best], reference.training_judge[cap_best]),
         ),
         (queries[chosen], _titles(scores[chosen], judged[chosen])),
         (f"training faces at level {int(data['max_level'])}", "best queries"),

@@ -12,9 +12,14 @@ import json
 from pathlib import Path
 
 from lso.config.types import RunSettings
-from lso.core.datafiles import read_npz
+from lso.core.datafiles import read_training_scores
 from lso.core.loop import WeightedRetrainingRun
-from lso.core.objectives import Objective, build_objective, score_in_chunks, training_data
+from lso.core.objectives import (
+    Objective,
+    build_objective,
+    score_in_chunks,
+    training_data,
+)
 from lso.core.state import state_path_for
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint
@@ -93,11 +98,5 @@ def run_data(
     if scores is None:
         data["train_scores"] = score_in_chunks(objective, data["train_images"])
         return data
-    stored = read_npz(scores).get("train_scores")
-    if stored is None or stored.shape != (len(data["train_images"]),):
-        raise InputError(
-            f"{scores}: expected 'train_scores' for the {len(data['train_images'])} training "
-            f"images of {dataset_path}, got {None if stored is None else stored.shape}"
-        )
-    data["train_scores"] = stored
+    data["train_scores"] = read_training_scores(scores, len(data["train_images"]), dataset_path)
     return data

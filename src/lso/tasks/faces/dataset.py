@@ -109,6 +109,14 @@ def reference_images(data: dict[str, np.ndarray]) -> np.ndarray:
     return _unit(data["images"][data["levels"] > int(data["max_level"])])
 
 
+def at_cap(data: dict[str, np.ndarray]) -> np.ndarray:
+    """Which of the generative training faces (:func:`generative_split`) sit exactly at the
+    cap level: the best the generative model has seen."""
+    cap = int(data["max_level"])
+    training = (data["levels"] <= cap) & ~data["val"]
+    return data["levels"][training] == cap
+
+
 def n_levels(data: dict[str, np.ndarray]) -> int:
     """How many attribute levels the predictors distinguish (6 for 0–5, 2 for ±1 labels)."""
     return int(data["levels"].max()) + 1

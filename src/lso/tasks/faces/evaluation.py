@@ -30,29 +30,24 @@ from lso.tasks.faces.robustness import agreement
 
 def measure_reference(
     data: dict[str, np.ndarray],
-    black_box: SmileObjective,
     judge: SmileObjective,
     features: Callable[[np.ndarray], np.ndarray],
 ) -> FaceReference:
-    """Score the generative model's training faces with both predictors, mark those at the
-    cap level, and take the features of the faces above the cap (:class:`FaceReference`)."""
-    training = generative_split(data)["train_images"]
-    capped = data["levels"] <= int(data["max_level"])
+    """The judge's scores of the generative model's training faces and the features of the
+    faces above the cap (:class:`FaceReference`)."""
     return FaceReference(
-        training_objective=black_box(training),
-        training_judge=judge(training),
-        training_at_cap=data["levels"][capped & ~data["val"]] == int(data["max_level"]),
+        training_judge=judge(generative_split(data)["train_images"]),
         reference_features=features(reference_images(data)),
     )
 
 
 def judge_features(
-    judge: SmileObjective, spec: FaceEvaluationSettings, device: torch.device
+    judge: SmileObjective, feature_network: str | None, device: torch.device
 ) -> Callable[[np.ndarray], np.ndarray]:
     """The features distances are measured in: the judge's (not the attacked black box's),
     or a user's feature network (``face_evaluation.feature_network``)."""
     network = load_feature_network(
-        spec.feature_network, _as_tensor_features(judge, device), device, "face_evaluation"
+        feature_network, _as_tensor_features(judge, device), device, "face_evaluation"
     )
     return lambda images: batched(network, images, device)
 
@@ -60,11 +55,13 @@ def judge_features(
 def judge_faces(
     arrays: RunArrays,
     reference: FaceReference,
+    training_scores: np.ndarray,
     judge: SmileObjective,
     features: Callable[[np.ndarray], np.ndarray],
     spec: FaceEvaluationSettings,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The judge's score of every query, and the run's summary beside its objective's: how
+    """The judge's score of every query, and the run's summary beside its objective's
+    (``training_scores``: the black box's scores of the training faces): how
     the judge scores the black box's best queries and the best training face, how far the two
     predictors agree on the queries, and how far the queries are from smiling faces (FD and
     KID in the judge's features, or a user's feature network)."""
@@ -72,7 +69,7 @@ def judge_faces(
     table = pd.DataFrame(
         {"query": np.arange(1, len(judged) + 1), "objective": arrays.scores, "judge": judged}
     )
-    training_max = float(reference.training_objective.max())
+    training_max = float(training_scores.max())
     best = np.argsort(-arrays.scores, kind="stable")[: spec.n_best]
     agreed = agreement(arrays.scores, judged)
     queried = features(arrays.images)

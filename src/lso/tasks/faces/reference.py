@@ -16,14 +16,12 @@ from lso.utils import InputError, PathLike
 
 @dataclass(frozen=True)
 class FaceReference:
-    """What every run of one faces data set is judged against, scored once for all runs:
-    both predictors' scores of the generative model's training faces (and which of them sit
-    at the cap level, for the headline figure), and the features of the faces above the cap
-    in the judge's (or a user's) feature network."""
+    """What the judge makes of one faces data set, once for all its runs: its scores of the
+    generative model's training faces, and the features of the faces above the cap in its
+    (or a user's) feature network. The black box's scores of the same faces are
+    ``score_data``'s."""
 
-    training_objective: np.ndarray
     training_judge: np.ndarray
-    training_at_cap: np.ndarray
     reference_features: np.ndarray
 
     def save(self, path: PathLike) -> None:
