@@ -26,7 +26,7 @@ from lso.config.parse import parse_config
 from lso.config.types import ComparisonSettings
 from lso.core.paired import paired_comparison
 from lso.core.runfiles import load_run_arrays
-from lso.steps.faces import train_predictor
+from lso.steps.predictors import train_predictor
 from lso.tasks.faces.dataset import generative_split, load_face_dataset
 from lso.tasks.faces.objective import SmileObjective
 

@@ -15,9 +15,9 @@ from scipy.stats import spearmanr
 from lso.config.types import PredictorSettings
 from lso.core.datafiles import save_arrays
 from lso.models.attribute_classifier import resized
-from lso.steps.faces import train_predictor
 from lso.steps.figures import plot_reliability
 from lso.steps.optimize import run_data
+from lso.steps.predictors import train_predictor
 from lso.steps.scores import score_data
 from lso.tasks.faces.dataset import assign_splits, save_face_dataset
 from lso.tasks.faces.drawing import ATTRIBUTES, draw_faces

@@ -1,7 +1,7 @@
 """Rule train_predictor: the faces attribute predictor (black box or judge), calibrated."""
 
-from lso.steps.faces import train_predictor
 from lso.steps.job import start_job
+from lso.steps.predictors import train_predictor
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
 train_predictor(

@@ -1,51 +1,23 @@
-"""The faces' judging steps: training the predictors (black box and judge), testing them,
-judging a pretrained model and a run."""
+"""The faces' judging steps: testing the predictors, judging the data set once, a pretrained
+model and each run (training the predictors is :mod:`lso.steps.predictors`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from lso.config.types import FaceEvaluationSettings, PredictorSettings
-from lso.core.datafiles import read_training_scores, save_arrays
+from lso.config.types import FaceEvaluationSettings
+from lso.core.datafiles import read_training_scores
 from lso.core.runfiles import load_run_arrays
 from lso.models.base import LatentModel
-from lso.models.checkpoint import load_checkpoint, save_checkpoint
+from lso.models.checkpoint import load_checkpoint
 from lso.runtime import job_device
 from lso.tasks.faces.dataset import generative_split, load_face_dataset, validation_faces
 from lso.tasks.faces.evaluation import judge_faces, judge_features, measure_reference
 from lso.tasks.faces.objective import SmileObjective
-from lso.tasks.faces.predictor import calibration_arrays, fit_predictor, predictor_metrics
 from lso.tasks.faces.quality import model_quality
 from lso.tasks.faces.reference import FaceReference
 from lso.tasks.faces.robustness import agreement, robustness_table
 from lso.utils import PathLike, atomic_path, write_json
-
-
-def train_predictor(
-    dataset_path: PathLike,
-    spec: PredictorSettings,
-    role: str,
-    *,
-    checkpoint: PathLike,
-    train_log: PathLike,
-    metrics: PathLike,
-    calibration: PathLike,
-    device_name: str = "auto",
-    precision: str = "fp32",
-) -> None:
-    """Train and calibrate the ``role`` predictor; write it, its log, metrics and the data of
-    its reliability figure."""
-    data = load_face_dataset(dataset_path)
-    trained = fit_predictor(data, spec, role, job_device(device_name, precision))
-    save_checkpoint(trained.model, checkpoint)
-    with atomic_path(train_log) as tmp:
-        trained.log.to_csv(tmp, index=False)
-    temperature = float(trained.model.temperature)  # as stored: metrics describe the checkpoint
-    write_json(
-        metrics,
-        predictor_metrics(trained.logits, trained.labels, temperature, role, trained.n_train),
-    )
-    save_arrays(calibration, calibration_arrays(trained.logits, trained.labels, temperature))
 
 
 def score_faces(
