@@ -32,7 +32,8 @@ class PretrainingMonitor:
     Called after every step with (step, total); acts at ``SNAPSHOTS`` evenly spaced steps, the
     last one included. Its draws use a generator of their own, and the model returns to
     training mode afterwards, so watching does not change what is trained. The features are
-    the penultimate activations of ``feature_network`` (the black-box predictor's checkpoint),
+    the penultimate activations of ``feature_network`` (the judge's checkpoint, as
+    the Snakefile passes it: the network the optimiser never attacks),
     when one is given.
     """
 
