@@ -14,12 +14,7 @@ from pathlib import Path
 from lso.config.types import RunSettings
 from lso.core.datafiles import read_training_scores
 from lso.core.loop import WeightedRetrainingRun
-from lso.core.objectives import (
-    Objective,
-    build_objective,
-    score_in_chunks,
-    training_data,
-)
+from lso.core.objectives import Objective, build_objective, score_in_chunks, training_data
 from lso.core.state import state_path_for
 from lso.models.base import LatentModel
 from lso.models.checkpoint import load_checkpoint

@@ -80,9 +80,14 @@ def generative_split(data: dict[str, np.ndarray], compact: bool = False) -> dict
     capped = data["levels"] <= int(data["max_level"])
     convert = (lambda images: images) if compact else _unit
     return {
-        "train_images": convert(data["images"][capped & ~data["val"]]),
+        "train_images": convert(data["images"][_generative_training(data)]),
         "val_images": convert(data["images"][capped & data["val"]]),
     }
+
+
+def _generative_training(data: dict[str, np.ndarray]) -> np.ndarray:
+    """Mask of the generative model's training faces: at or below the cap, not held out."""
+    return (data["levels"] <= int(data["max_level"])) & ~data["val"]
 
 
 def validation_faces(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -112,9 +117,7 @@ def reference_images(data: dict[str, np.ndarray]) -> np.ndarray:
 def at_cap(data: dict[str, np.ndarray]) -> np.ndarray:
     """Which of the generative training faces (:func:`generative_split`) sit exactly at the
     cap level: the best the generative model has seen."""
-    cap = int(data["max_level"])
-    training = (data["levels"] <= cap) & ~data["val"]
-    return data["levels"][training] == cap
+    return data["levels"][_generative_training(data)] == int(data["max_level"])
 
 
 def n_levels(data: dict[str, np.ndarray]) -> int:
