@@ -19,6 +19,7 @@ from lso.core.registry import OBJECTIVES
 from lso.models.registry import MODELS
 from lso.optimizers.registry import OPTIMIZERS
 from lso.resources import count_lines, memory_mb, npz_megabytes, prepared_megabytes
+from lso.steps.data import preparation_module
 from lso.surrogates.registry import SURROGATES
 from lso.tasks.registry import TASKS
 from lso.tasks.sources import image_listing_digest, label_files
@@ -51,6 +52,13 @@ def code(script, *modules):
     """The library files a workflow script imports (plus ``modules`` it loads by name)."""
     path = os.path.join(workflow.basedir, "workflow_scripts", script)
     return script_library_files(path, *modules)
+
+
+def prepare_data_code(wildcards):
+    """The prepare script's library files, with its data set's family's preparation module
+    only (a digit data set does not depend on the faces code)."""
+    family = SETTINGS.datasets[wildcards.dataset].family
+    return code("prepare_data.py", preparation_module(family))
 
 
 def model_modules(kind):

@@ -18,7 +18,7 @@ rule list_images:
 rule prepare_data:
     input:
         raw=raw_data,
-        code=code("prepare_data.py"),
+        code=prepare_data_code,
     output:
         "data/processed/{dataset}.npz",
     log:

@@ -1,6 +1,6 @@
 """Rule list_images: the manifest of a CelebA image directory (the images' stand-in input)."""
 
-from lso.steps.data import list_images
+from lso.steps.faces_data import list_images
 from lso.steps.job import start_job
 
 start_job(snakemake)  # noqa: F821 - injected by Snakemake
